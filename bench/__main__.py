@@ -1,0 +1,129 @@
+"""`make bench` (`python -m bench [--quick] [--only engine,scale,load,coldstart]`).
+
+Writes `bench/results/<name>.json` and regenerates the tables of `docs/performance.md` (and the
+scale-curve plot). `--quick` runs small sizes into `bench/results/quick/` and leaves the docs alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Before boto3 loads: fake credentials and a fixed region (nothing here may reach an AWS account),
+# quiet Powertools (no tracing, warnings only) as the local stack runs the handlers.
+for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    os.environ[_name] = "bench"
+os.environ.pop("AWS_PROFILE", None)
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "speedrun-bench")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SpeedRunBench")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")  # infra.layers loads the CDK
+
+from bench import coldstart, cost, engine_run, load, machine, report  # noqa: E402
+from tests.support.redis_server import private_redis  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SECTIONS = ("engine", "scale", "load", "coldstart")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    engine: tuple[int, int]
+    """(participants, questions)"""
+    scale: tuple[tuple[int, int], ...]
+    """More points of the curve; the engine run is one of them."""
+    load: tuple[int, int]
+    import_repeats: int
+
+
+FULL = Sizes(
+    engine=(1000, 20),
+    # Fewer questions for the larger runs keep the curve within a few minutes (pushes per answer and
+    # latency per action do not depend on Q; the lobby grows as P^2, the boards as P).
+    scale=((100, 20), (500, 5), (2000, 3), (5000, 1)),
+    load=(1000, 5),
+    import_repeats=5,
+)
+QUICK = Sizes(engine=(200, 5), scale=((100, 5), (500, 2)), load=(100, 3), import_repeats=3)
+
+
+def progress(line: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
+def write(folder: Path, name: str, payload: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    progress(f"wrote {(folder / f'{name}.json').relative_to(RESULTS.parent.parent)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, results in bench/results/quick/")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--docs", action="store_true", help="only regenerate docs/performance.md from the results")
+    args = parser.parse_args(argv)
+    only = [] if args.docs else [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    sizes = QUICK if args.quick else FULL
+    folder = RESULTS / "quick" if args.quick else RESULTS
+    about = machine.describe()
+    progress(f"bench on {about['cpu']} ({about['cores']} cores), commit {about['commit']}, sections {only}")
+    started = time.perf_counter()
+
+    engine_summary: dict[str, Any] | None = None
+    if "engine" in only or "scale" in only:
+        with private_redis() as redis_url:
+            participants, questions = sizes.engine
+            progress(f"engine: {participants} x {questions} through lambdas.speedrun.handler")
+            engine_summary = engine_run.play_engine_run(redis_url, participants, questions, progress=progress).summary()
+            write(folder, "engine", {"machine": about, "run": engine_summary})
+            write(folder, "cost", {"machine": about, "model": cost.cost_model(engine_summary)})
+            if "scale" in only:
+                runs = []
+                for p, q in sizes.scale:
+                    progress(f"scale: {p} x {q}")
+                    # everyone joins, then connects: the same game, without the P^2 lobby (minutes at 5,000)
+                    played = engine_run.play_engine_run(
+                        redis_url, p, q, report=False, connect_while_joining=False, progress=progress
+                    )
+                    runs.append(played.summary())
+                runs = sorted([*runs, engine_summary], key=lambda run: run["participants"])
+                write(folder, "scale", {"machine": about, "runs": runs})
+                report.plot_scale(runs, folder / "scale-curve.png" if args.quick else report.PLOT)
+    if "load" in only:
+        participants, questions = sizes.load
+        progress(f"load: {participants} WebSocket clients x {questions} questions against the local stack")
+        write(folder, "load", {"machine": about, "run": load.measure(participants, questions, progress)})
+    if "coldstart" in only:
+        progress("cold start: import times and package sizes")
+        write(folder, "coldstart", {"machine": about, "measured": coldstart.measure(sizes.import_repeats, progress)})
+
+    if not args.quick:
+        results: dict[str, Any] = {}
+        for name in (*SECTIONS, "cost"):
+            path = RESULTS / f"{name}.json"
+            if path.exists():
+                results[name] = json.loads(path.read_text())
+        # the machine as the headline (engine) run saw it; every section says when it was measured
+        results["machine"] = results.get("engine", {}).get("machine", about)
+        report.write_docs(results)
+        progress("docs/performance.md tables regenerated")
+    progress(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,432 @@
+"""One speed-run of P participants x Q questions driven through the real WebSocket handler
+(`lambdas.speedrun.handler`) in this process: a private real Redis behind a counting, timing client,
+a counting `@connections` pusher, moto SQS/DynamoDB, and an injected clock, so deadlines and the
+leaderboard's one-per-second coalescing follow a simulated timeline, not this machine's speed.
+
+After the run completes, the reporter makes it durable against moto with a DynamoDB request
+counter. Everything measured is returned as an `EngineRun` (counts are exact; times are this run's).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import statistics
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import boto3
+import redis
+
+import lambdas.speedrun as speedrun_lambda
+from speedrun import manifest
+from speedrun.connections import Push, SendReport, encode_message
+from speedrun.engine import HOST, PARTICIPANT, Joined, RunEngine, SpeedRunService
+from speedrun.queues import JobQueues
+from speedrun.reporting import BatchWriter, Reporter, process_completion_jobs
+from speedrun.reporting.reporter import run_puts
+from tests.support.durable_stores import durable_stores, poll_once
+from tests.support.engine_harness import Client, CountingRedis, _request_context, make_questions, run_config
+from tests.support.played_run import START_MS, ManualClock
+from tests.support.signon import FakeLambdaContext
+
+GAME_ACTIONS = ("question", "answer", "timeout")
+JOIN = "join (sign-on)"
+QUESTION_DURATION_S = 20
+THINK_MS = (300, 19_000)
+"""Each participant answers between 0.3 s and 19 s after the question was served (inside the 20 s)."""
+MESSAGE_UNIT_BYTES = 32 * 1024
+GIVE_UP_RATE = 0.1
+WRONG_RATE = 0.3
+
+
+class CountingPusher:
+    """The `@connections` side, counted: calls (one per recipient per message on AWS), bytes, types.
+
+    Messages are encoded once per distinct message object, as `ConnectionsPusher` does."""
+
+    def __init__(self) -> None:
+        self.pushes = 0
+        self.bytes = 0
+        self.message_units = 0
+        """API Gateway bills WebSocket messages in 32 KB units."""
+        self.by_type: Counter[str] = Counter()
+        self.sizes_by_type: dict[str, tuple[int, int]] = {}
+        """type -> (smallest, largest) encoded frame (a leaderboard: participants' top 10, the host's all)."""
+        self.closed = 0
+
+    def send(self, pushes: Sequence[Push]) -> SendReport:
+        sizes: dict[int, int] = {}
+        for push in pushes:
+            key = id(push.message)
+            if key not in sizes:
+                sizes[key] = len(encode_message(push.message))
+                kind = str(push.message.get("type"))
+                low, high = self.sizes_by_type.get(kind, (sizes[key], sizes[key]))
+                self.sizes_by_type[kind] = (min(low, sizes[key]), max(high, sizes[key]))
+            self.bytes += sizes[key]
+            self.message_units += message_units(sizes[key])
+            self.by_type[str(push.message.get("type"))] += 1
+        self.pushes += len(pushes)
+        return SendReport(sent=len(pushes), gone=[])
+
+    def close(self, connection_id: str) -> None:
+        self.closed += 1
+
+
+def message_units(size: int) -> int:
+    return max(1, math.ceil(size / MESSAGE_UNIT_BYTES))
+
+
+class TimedRedis(CountingRedis):
+    """Counts every command (each one a network round trip) and times it, client side."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.timings_ns: list[int] = []
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        started = time.perf_counter_ns()
+        try:
+            return super().execute_command(*args, **options)
+        finally:
+            self.timings_ns.append(time.perf_counter_ns() - started)
+
+
+@dataclass
+class ActionStats:
+    latencies_ns: list[int] = field(default_factory=list)
+    redis_calls: list[int] = field(default_factory=list)
+    evalsha_ns: list[int] = field(default_factory=list)
+    """Client-side time of the action's EVALSHA (its bare round trip, inside the same invocation)."""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "count": len(self.latencies_ns),
+            "p50_ms": percentile_ms(self.latencies_ns, 50),
+            "p99_ms": percentile_ms(self.latencies_ns, 99),
+            "mean_ms": round(statistics.fmean(self.latencies_ns) / 1e6, 4),
+            "redis_calls_min": min(self.redis_calls),
+            "redis_calls_max": max(self.redis_calls),
+            "redis_calls_mean": statistics.fmean(self.redis_calls),
+            "evalsha_p50_ms": percentile_ms(self.evalsha_ns, 50) if self.evalsha_ns else None,
+        }
+
+
+def percentile_ms(samples_ns: Sequence[int], pct: float) -> float:
+    """Nearest-rank percentile, in milliseconds."""
+    ordered = sorted(samples_ns)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return round(ordered[rank - 1] / 1e6, 4)
+
+
+@dataclass
+class EngineRun:
+    participants: int
+    questions: int
+    answers: int = 0
+    """`answer` + `timeout` actions (every participant, every question)."""
+    answer_results: int = 0
+    errors: int = 0
+    actions: dict[str, ActionStats] = field(default_factory=lambda: defaultdict(ActionStats))
+    pushes_by_phase: dict[str, int] = field(default_factory=dict)
+    bytes_by_phase: dict[str, int] = field(default_factory=dict)
+    pushes_by_type: dict[str, int] = field(default_factory=dict)
+    message_units_by_phase: dict[str, int] = field(default_factory=dict)
+    frame_bytes_by_type: dict[str, tuple[int, int]] = field(default_factory=dict)
+    redis_calls_total: int = 0
+    redis_script_calls: int = 0
+    redis_bytes_total: int = 0
+    """Bytes into and out of Redis over the whole run (INFO stats), for the ECPU estimate."""
+    game_seconds: float = 0.0
+    """Wall time of the game phase (every question, answer and timeout, one after the other)."""
+    simulated_game_ms: int = 0
+    completion_reason: str = ""
+    server_evalsha_calls: int = 0
+    """`EVALSHA` calls Redis itself counted during the game phase (INFO commandstats)."""
+    client_evalsha_calls: int = 0
+    """`EVALSHA` calls the client sent during the game phase."""
+    ping_ns: list[int] = field(default_factory=list)
+    report_items: int = 0
+    dynamodb_wru: int = 0
+    """Write units of the reported items: 1 per started KB of each item (its JSON size, an upper estimate)."""
+    dynamodb_requests: Counter[str] = field(default_factory=Counter)
+    dynamodb_retries: int = 0
+    report_seconds: float = 0.0
+    report_error: str | None = None
+    sqs_requests: Counter[str] = field(default_factory=Counter)
+    invocations: Counter[str] = field(default_factory=Counter)
+    """Handler invocations per route key (each one a Lambda invocation on AWS)."""
+
+    @property
+    def total_pushes(self) -> int:
+        return sum(self.pushes_by_phase.values())
+
+    @property
+    def naive_game_pushes(self) -> int:
+        """The earlier protocol: every answer broadcast the leaderboard to every participant and the host."""
+        return self.answers * (self.participants + 1)
+
+    def summary(self) -> dict[str, Any]:
+        game_pushes = self.pushes_by_phase.get("game", 0)
+        answer = self.actions["answer"].summary()
+        return {
+            "participants": self.participants,
+            "questions": self.questions,
+            "answers": self.answers,
+            "answer_results": self.answer_results,
+            "errors": self.errors,
+            "completion_reason": self.completion_reason,
+            "game_seconds": round(self.game_seconds, 3),
+            "simulated_game_s": round(self.simulated_game_ms / 1000, 1),
+            "answers_per_second": round(self.answers / self.game_seconds, 1),
+            "actions": {name: stats.summary() for name, stats in sorted(self.actions.items())},
+            "redis_ping_p50_ms": percentile_ms(self.ping_ns, 50),
+            "answer_handler_over_evalsha": round(answer["p50_ms"] / answer["evalsha_p50_ms"], 2),
+            "server_evalsha_calls_in_game": self.server_evalsha_calls,
+            "client_evalsha_calls_in_game": self.client_evalsha_calls,
+            "pushes_by_phase": self.pushes_by_phase,
+            "bytes_by_phase": self.bytes_by_phase,
+            "pushes_by_type": self.pushes_by_type,
+            "pushes_total": self.total_pushes,
+            "message_units_by_phase": self.message_units_by_phase,
+            "board_units_participant": message_units(self.frame_bytes_by_type["leaderboard"][0]),
+            "board_units_host": message_units(self.frame_bytes_by_type["leaderboard"][1]),
+            "frame_bytes_by_type": self.frame_bytes_by_type,
+            "redis_calls_total": self.redis_calls_total,
+            "redis_script_calls": self.redis_script_calls,
+            "redis_bytes_total": self.redis_bytes_total,
+            "pushes_per_answer": round(game_pushes / self.answers, 3),
+            "bytes_per_answer": round(self.bytes_by_phase.get("game", 0) / self.answers, 1),
+            "naive_game_pushes": self.naive_game_pushes,
+            "naive_over_actual_total": round(self.naive_game_pushes / self.total_pushes, 2),
+            "naive_over_actual_game": round(self.naive_game_pushes / game_pushes, 2),
+            "invocations": dict(self.invocations),
+            "report_items": self.report_items,
+            "dynamodb_wru": self.dynamodb_wru,
+            "dynamodb_requests": dict(self.dynamodb_requests),
+            "dynamodb_retries": self.dynamodb_retries,
+            "dynamodb_expected_batches": math.ceil(self.report_items / 25) if self.report_items else None,
+            "report_seconds": round(self.report_seconds, 3),
+            "report_error": self.report_error,
+            "sqs_requests": dict(self.sqs_requests),
+        }
+
+
+class _Driver:
+    """Feeds API Gateway-shaped WebSocket events to the handler and records what each one cost."""
+
+    def __init__(self, run: EngineRun, redis_client: TimedRedis, clock: ManualClock) -> None:
+        self.run = run
+        self.redis = redis_client
+        self.clock = clock
+        self.context = FakeLambdaContext()
+        self._connections = 0
+
+    def new_client(self, run_id: str, role: str, participant_id: str | None, name: str) -> Client:
+        self._connections += 1
+        return Client(run_id, role, participant_id, f"conn-{self._connections:06d}=", name)
+
+    def invoke(self, client: Client, route_key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        now = self.clock()
+        event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+        context = _request_context(client, route_key, event_type, now)
+        event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
+        if body is None:
+            event.update(headers={"Host": "ws.example.test"}, multiValueHeaders={"Host": ["ws.example.test"]})
+        else:
+            context["messageId"] = f"m-{now}"
+            event["body"] = json.dumps(body)
+        first_command = len(self.redis.commands)
+        started = time.perf_counter_ns()
+        response = speedrun_lambda.handler(event, self.context)
+        self._record(route_key, time.perf_counter_ns() - started, first_command)
+        self.run.invocations[route_key] += 1
+        if body is None:
+            return dict(response)
+        reply: dict[str, Any] = json.loads(response["body"])
+        if reply.get("type") == "error":
+            self.run.errors += 1
+        return reply
+
+    def join(self, engine: RunEngine, pusher: CountingPusher, join_code: str, number: int) -> Joined:
+        """Sign-on's side of a join (an HTTP function, not driven here): the script, then its pushes."""
+        first_command = len(self.redis.commands)
+        started = time.perf_counter_ns()
+        joined = engine.join(join_code, f"Player {number:05d}", f"player-{number}" if number % 2 else None)
+        pusher.send(joined.pushes)
+        self._record(JOIN, time.perf_counter_ns() - started, first_command)
+        return joined
+
+    def _record(self, action: str, elapsed_ns: int, first_command: int) -> None:
+        stats = self.run.actions[action]
+        stats.latencies_ns.append(elapsed_ns)
+        stats.redis_calls.append(len(self.redis.commands) - first_command)
+        commands = zip(self.redis.commands[first_command:], self.redis.timings_ns[first_command:], strict=True)
+        stats.evalsha_ns.extend(ns for command, ns in commands if command == "EVALSHA")
+
+
+def _network_bytes(raw: redis.Redis) -> int:
+    stats = raw.info("stats")
+    # Missing from the embedded fakeredis fallback (no redis-server binary): then counted as 0.
+    return int(stats.get("total_net_input_bytes", 0)) + int(stats.get("total_net_output_bytes", 0))
+
+
+def _counted(client: Any, counter: Counter[str]) -> Any:
+    client.meta.events.register("before-call.*.*", lambda model, **_: counter.update([model.name]))
+    return client
+
+
+@contextmanager
+def _handler_service(service: SpeedRunService) -> Iterator[None]:
+    # Patched once for the whole run (not per invocation): the handler finds this process's service.
+    with mock.patch.object(speedrun_lambda, "service_from_settings", lambda: service):
+        yield
+
+
+def play_engine_run(
+    redis_url: str,
+    participants: int,
+    questions: int,
+    *,
+    seed: int = 20261122,
+    report: bool = True,
+    connect_while_joining: bool = True,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> EngineRun:
+    """Create, fill, start and play a run to completion through the handler, then (with `report`)
+    make it durable with the reporter.
+
+    `connect_while_joining`: each participant connects right after joining, so every join is pushed
+    to everyone already there (P^2 / 2 lobby pushes); without it everyone joins first (pushes to the
+    host only), then connects: the game phase is the same, the lobby O(P)."""
+    rng = random.Random(seed)  # noqa: S311 (a reproducible workload, not security)
+    run = EngineRun(participants, questions)
+    clock = ManualClock(START_MS)
+    pool = redis.ConnectionPool.from_url(redis_url, decode_responses=True)
+    redis_client = TimedRedis(connection_pool=pool)
+    raw = redis.Redis.from_url(redis_url)
+    pusher = CountingPusher()
+    with durable_stores() as stores:
+        sqs = _counted(boto3.client("sqs", region_name="us-east-1"), run.sqs_requests)
+        engine = RunEngine(redis_client, clock=clock)
+        service = SpeedRunService(engine, pusher, JobQueues(sqs, clock=clock))
+        driver = _Driver(run, redis_client, clock)
+        frozen = make_questions(questions)
+        config = run_config(max_participants=participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S)
+        with _handler_service(service):
+            created = engine.create_run(config, frozen)
+            host = driver.new_client(created.run_id, HOST, None, "host")
+            assert driver.invoke(host, "$connect")["statusCode"] == 200
+
+            network_before = _network_bytes(raw)
+            pushes_before, bytes_before, units_before = pusher.pushes, pusher.bytes, pusher.message_units
+
+            def close_phase(name: str) -> None:
+                nonlocal pushes_before, bytes_before, units_before
+                run.pushes_by_phase[name] = pusher.pushes - pushes_before
+                run.bytes_by_phase[name] = pusher.bytes - bytes_before
+                run.message_units_by_phase[name] = pusher.message_units - units_before
+                pushes_before, bytes_before, units_before = pusher.pushes, pusher.bytes, pusher.message_units
+
+            players: list[Client] = []
+            for k in range(participants):
+                joined = driver.join(engine, pusher, created.join_code, k)
+                players.append(driver.new_client(created.run_id, PARTICIPANT, joined.participant_id, joined.name))
+                if connect_while_joining:
+                    assert driver.invoke(players[-1], "$connect")["statusCode"] == 200
+                clock.advance(2)
+                if (k + 1) % 500 == 0:
+                    progress(f"joined {k + 1}/{participants}")
+            if not connect_while_joining:
+                for player in players:
+                    assert driver.invoke(player, "$connect")["statusCode"] == 200
+            close_phase("lobby")
+
+            assert driver.invoke(host, "start", {"action": "start"})["type"] == "started"
+            close_phase("start")
+
+            raw.config_resetstat()
+            first_game_command = len(redis_client.commands)
+            game_started, simulated_start = time.perf_counter(), clock()
+            for question in frozen:
+                served_from = clock()
+                plans = []
+                for player in players:
+                    served = driver.invoke(player, "question", {"action": "question", "index": question.index})
+                    assert served["type"] == "question", served
+                    clock.advance(1)
+                    plans.append((rng.randrange(*THINK_MS), rng.random(), player))
+                for think_ms, roll, player in sorted(plans, key=lambda plan: plan[0]):
+                    clock.now = max(clock.now, served_from + think_ms)
+                    if roll < GIVE_UP_RATE:
+                        body: dict[str, Any] = {"action": "timeout", "index": question.index}
+                    else:
+                        wrong = roll < GIVE_UP_RATE + WRONG_RATE
+                        selected = [(c + 1) % 4 for c in question.correct] if wrong else list(question.correct)
+                        body = {"action": "answer", "index": question.index, "selected": selected}
+                    reply = driver.invoke(player, body["action"], body)
+                    run.answers += 1
+                    run.answer_results += reply["type"] == "answer_result"
+                clock.advance(1_000)
+                progress(f"question {question.index + 1}/{questions}: {run.answers} answers")
+            run.game_seconds = time.perf_counter() - game_started
+            run.simulated_game_ms = clock() - simulated_start
+            run.client_evalsha_calls = redis_client.commands[first_game_command:].count("EVALSHA")
+            run.server_evalsha_calls = int(raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+            close_phase("game")
+            run.redis_bytes_total = _network_bytes(raw) - network_before
+        run.pushes_by_type = dict(pusher.by_type)
+        run.frame_bytes_by_type = dict(pusher.sizes_by_type)
+        run.redis_calls_total = len(redis_client.commands)
+        run.redis_script_calls = redis_client.commands.count("EVALSHA")
+        export = engine.export(created.run_id)
+        assert export is not None and export.events[-1]["type"] == "run_completed"
+        run.completion_reason = str(export.events[-1]["data"]["reason"])
+        for _ in range(200):
+            started = time.perf_counter_ns()
+            raw.ping()
+            run.ping_ns.append(time.perf_counter_ns() - started)
+        if report:
+            progress("reporting the run (DynamoDB on moto)")
+            _report(run, engine, stores, created.run_id)
+    pool.disconnect()
+    raw.close()
+    return run
+
+
+def _report(run: EngineRun, engine: RunEngine, stores: Any, run_id: str) -> None:
+    """The reporter on the queued completion job, against moto, every DynamoDB request counted."""
+    export = engine.export(run_id)
+    assert export is not None
+    puts = run_puts(run_id, export.events)
+    run.report_items = len(puts)
+    run.dynamodb_wru = sum(math.ceil(len(json.dumps(put.item)) / 1024) for put in puts)
+    dynamodb = _counted(boto3.client("dynamodb", region_name="us-east-1"), run.dynamodb_requests)
+    writer = BatchWriter(dynamodb)
+    reporter = Reporter(engine, writer)
+    url = stores.urls[manifest.COMPLETION_QUEUE]
+    started = time.perf_counter()
+    response: dict[str, Any] = {}
+
+    def consume(event: dict[str, Any]) -> Any:
+        try:
+            response.update(process_completion_jobs(event, reporter))
+        except Exception as exc:  # every record failed: recorded, and the job goes back on the queue
+            run.report_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            raise
+        return response
+
+    received = poll_once(stores.sqs, url, consume, 1)
+    run.report_seconds = time.perf_counter() - started
+    run.dynamodb_retries = writer.stats.retries
+    if received != 1:
+        run.report_error = f"{received} completion jobs queued, expected 1"
+    elif run.report_error is None and engine.export(run_id) is not None:
+        run.report_error = "the reporter did not persist the run (the job failed; live state kept)"

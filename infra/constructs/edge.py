@@ -1,0 +1,256 @@
+"""The one public origin: CloudFront serving the web client (S3, OAC), `/api/*` and `/ws`.
+
+Same origin for the page, the API and the socket, so the browser needs no CORS and the strict CSP
+can say `'self'`. `/config.json` is generated at deploy time from the stack's values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from infra import names
+from infra.layers import PROJECT_ROOT
+from infra.nag import acknowledge, logical_id
+
+WEB_DIR = PROJECT_ROOT / "web"
+WEB_EXCLUDE = [".gitkeep", "**/__pycache__", "node_modules", "*.map", names.WEB_CONFIG_KEY]
+"""`/config.json` comes from the stack's values only, never from a local copy in web/."""
+WEBSOCKET_HEADERS = (
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Extensions",
+)
+HSTS_MAX_AGE = Duration.days(730)
+
+
+def host_of(endpoint: str) -> str:
+    """`https://abc.execute-api.eu-west-1.amazonaws.com[/...]` -> the host (works on deploy-time tokens)."""
+    return Fn.select(2, Fn.split("/", endpoint))
+
+
+def content_security_policy() -> str:
+    cognito = f"https://cognito-idp.{Aws.REGION}.amazonaws.com"
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            # The socket is same-origin (wss://<site>/ws) but 'self' does not cover wss: in every browser.
+            f"connect-src 'self' wss: {cognito}",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def websocket_rewrite_code(stage_name: str) -> str:
+    """Viewer-request function: `/ws` -> `/<stage>`, the WebSocket API's stage path (query string kept)."""
+    return (
+        "function handler(event) {\n"
+        "  var request = event.request;\n"
+        f"  request.uri = '/{stage_name}';\n"
+        "  return request;\n"
+        "}\n"
+    )
+
+
+class Edge(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        http_api_endpoint: str,
+        websocket_api_endpoint: str,
+        websocket_stage_name: str,
+        web_acl_arn: str,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        auto_delete = removal_policy == RemovalPolicy.DESTROY
+        self.log_bucket = s3.Bucket(
+            self,
+            names.LOG_BUCKET,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            # CloudFront standard logs are delivered with ACLs.
+            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+            removal_policy=removal_policy,
+            auto_delete_objects=auto_delete,
+        )
+        acknowledge(self.log_bucket, {"AwsSolutions-S1": "This is the access-log bucket itself."})
+        self.site_bucket = s3.Bucket(
+            self,
+            names.SITE_BUCKET,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=self.log_bucket,
+            server_access_logs_prefix="site/",
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
+            removal_policy=removal_policy,
+            auto_delete_objects=auto_delete,
+        )
+
+        security_headers = cloudfront.ResponseHeadersPolicy(
+            self,
+            names.SECURITY_HEADERS,
+            comment="Security headers of the speed-run site",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=content_security_policy(), override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, preload=True, override=True
+                ),
+                xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
+            ),
+        )
+        websocket_request_policy = cloudfront.OriginRequestPolicy(
+            self,
+            names.WS_ORIGIN_REQUEST_POLICY,
+            comment="WebSocket handshake: the token query string and the Sec-WebSocket-* headers",
+            query_string_behavior=cloudfront.OriginRequestQueryStringBehavior.all(),
+            header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*WEBSOCKET_HEADERS),
+            cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
+        )
+        websocket_rewrite = cloudfront.Function(
+            self,
+            names.WS_PATH_REWRITE,
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+            comment="Rewrite /ws to the WebSocket API stage path",
+            code=cloudfront.FunctionCode.from_inline(websocket_rewrite_code(websocket_stage_name)),
+        )
+
+        def api_origin(endpoint: str) -> origins.HttpOrigin:
+            return origins.HttpOrigin(
+                host_of(endpoint),
+                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            )
+
+        self.distribution = cloudfront.Distribution(
+            self,
+            names.DISTRIBUTION,
+            comment="Speed-run web client, HTTP API and WebSocket API",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.site_bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=security_headers,
+                compress=True,
+            ),
+            additional_behaviors={
+                names.API_PATH_PATTERN: cloudfront.BehaviorOptions(
+                    origin=api_origin(http_api_endpoint),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    response_headers_policy=security_headers,
+                ),
+                names.WS_PATH: cloudfront.BehaviorOptions(
+                    origin=api_origin(websocket_api_endpoint),
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    origin_request_policy=websocket_request_policy,
+                    function_associations=[
+                        cloudfront.FunctionAssociation(
+                            function=websocket_rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                        )
+                    ],
+                ),
+            },
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+            enable_logging=True,
+            log_bucket=self.log_bucket,
+            log_file_prefix="cloudfront/",
+            web_acl_id=web_acl_arn,
+        )
+        acknowledge(
+            self.distribution,
+            {
+                "AwsSolutions-CFR1": "A quiz open to anyone: no geographic restriction wanted.",
+                "AwsSolutions-CFR4": "No custom domain yet: the default *.cloudfront.net certificate fixes the "
+                "viewer policy; TLSv1.2_2021 is set and applies as soon as a domain certificate is attached.",
+            },
+        )
+
+    @property
+    def domain_name(self) -> str:
+        return self.distribution.distribution_domain_name
+
+    @property
+    def site_url(self) -> str:
+        return f"https://{self.domain_name}"
+
+    @property
+    def api_url(self) -> str:
+        return f"https://{self.domain_name}/api"
+
+    @property
+    def ws_url(self) -> str:
+        return f"wss://{self.domain_name}{names.WS_PATH}"
+
+    def deploy_site(self, client_config: dict[str, str]) -> None:
+        """Upload `web/` and the generated `/config.json`, then invalidate the cached copies."""
+        sources = [s3deploy.Source.json_data(names.WEB_CONFIG_KEY, client_config)]
+        if any(path.name != ".gitkeep" for path in Path(WEB_DIR).iterdir()):
+            sources.insert(0, s3deploy.Source.asset(str(WEB_DIR), exclude=WEB_EXCLUDE))
+        deployment = s3deploy.BucketDeployment(
+            self,
+            names.SITE_DEPLOYMENT,
+            sources=sources,
+            destination_bucket=self.site_bucket,
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+            memory_limit=512,
+        )
+        # The deployment's handler is a stack-wide singleton function built by CDK.
+        handler = deployment.handler_role.node.scope
+        assert handler is not None
+        staging = "arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*"
+        copy_reason = "CDK's BucketDeployment copies its staged asset into the site bucket and prunes old objects."
+        acknowledge(
+            handler,
+            {
+                "AwsSolutions-L1": "Runtime chosen by CDK's BucketDeployment.",
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]": "CDK's BucketDeployment handler role (logs only).",
+                **{
+                    f"AwsSolutions-IAM5[Action::s3:{action}]": copy_reason
+                    for action in ("GetBucket*", "GetObject*", "List*", "Abort*", "DeleteObject*")
+                },
+                f"AwsSolutions-IAM5[Resource::{staging}]": copy_reason,
+                f"AwsSolutions-IAM5[Resource::<{logical_id(self.site_bucket)}.Arn>/*]": copy_reason,
+                "AwsSolutions-IAM5[Resource::*]": "cloudfront:CreateInvalidation takes no distribution-level ARN "
+                "in CDK's BucketDeployment policy.",
+            },
+        )

@@ -1,0 +1,90 @@
+"""HTTP: upload, list and read question sets (the caller's own only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import File, Form, Path, Query, UploadFile
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from speedrun.http import caller_sub, error_response, error_responses, make_resolver
+from speedrun.question_sets import QuestionSetMetadata, QuestionSetPage, default_service
+from speedrun.question_sets.service import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from speedrun.question_sets.upload_guard import MAX_BODY_BYTES, is_upload, refusal_response, upload_refusal
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = make_resolver(max_body_bytes=MAX_BODY_BYTES)
+
+TAGS = ["question sets"]
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _multipart_not_text(_exc: UnicodeDecodeError) -> Response[Any]:
+    # Only the multipart parser decodes without catching: a part's headers or the `name` field are not UTF-8.
+    return error_response(400, "bad_request", "malformed multipart body: a part header or form field is not UTF-8")
+
+
+@app.post(
+    "/api/question-sets",
+    status_code=201,
+    summary="Upload a question set (JSON or CSV, at most 4 MiB and 500 questions)",
+    description="Every problem found is listed in `error.details` ({question|line, field, reason}).",
+    tags=TAGS,
+    responses={
+        201: {"description": "Stored; the set's metadata."},
+        **error_responses(400, 401, 413),
+    },
+)
+def upload_question_set(
+    file: Annotated[UploadFile, File(description="The question set file: JSON or CSV, UTF-8, at most 4 MiB.")],
+    name: Annotated[
+        str | None, Form(description="Display name (else the file's own name, else the file name).")
+    ] = None,
+) -> QuestionSetMetadata:
+    owner = caller_sub(app)
+    metadata = default_service().upload(owner, file.content, filename=file.filename, name=name)
+    metrics.add_metric(name="QuestionSetsUploaded", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="QuestionsUploaded", unit=MetricUnit.Count, value=metadata.question_count)
+    logger.info("question set stored", extra={"set_id": metadata.id, "question_count": metadata.question_count})
+    return metadata
+
+
+@app.get(
+    "/api/question-sets",
+    summary="The caller's question sets, newest first",
+    tags=TAGS,
+    responses={200: {"description": "One page of sets."}, **error_responses(400, 401)},
+)
+def list_question_sets(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> QuestionSetPage:
+    return default_service().list_sets(caller_sub(app), limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/api/question-sets/<set_id>",
+    summary="One of the caller's question sets (metadata only, never the answers)",
+    tags=TAGS,
+    responses={200: {"description": "The set's metadata."}, **error_responses(401, 404)},
+)
+def get_question_set(set_id: Annotated[str, Path(description="The set's id.")]) -> QuestionSetMetadata:
+    return default_service().get(caller_sub(app), set_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_upload(event):
+        refusal = upload_refusal(event)
+        if refusal is not None:
+            logger.info("upload refused before parsing", extra={"code": refusal.code, "reason": refusal.message})
+            return refusal_response(refusal)
+    return app.resolve(event, context)

@@ -1,0 +1,37 @@
+"""SQS (FIFO completion queue): makes each completed run durable, then drops its live state."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from speedrun.engine import RunEngine
+from speedrun.redis_client import redis_from_settings
+from speedrun.reporting import BatchWriter, Reporter, dynamodb_client, process_completion_jobs
+from speedrun.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@cache
+def reporter() -> Reporter:
+    settings = get_settings()
+    return Reporter(RunEngine(redis_from_settings(settings)), BatchWriter(dynamodb_client(settings)))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    response = process_completion_jobs(event, reporter(), context)
+    failed = len(response["batchItemFailures"])
+    metrics.add_metric(name="CompletionJobsFailed", unit=MetricUnit.Count, value=failed)
+    metrics.add_metric(name="CompletionJobsDone", unit=MetricUnit.Count, value=len(event["Records"]) - failed)
+    return response

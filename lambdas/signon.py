@@ -1,0 +1,72 @@
+"""HTTP: open a speed-run (host) and join one (anyone). Logic in `speedrun.signon`."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from speedrun.http import caller_sub, error_responses, make_resolver
+from speedrun.identity import signed_in_sub
+from speedrun.signon import CreateSpeedRunRequest, JoinRequest, RunJoined, SignOnService, SpeedRunCreated
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = make_resolver()
+
+TAGS = ["sign-on"]
+
+
+@cache
+def service() -> SignOnService:
+    return SignOnService.from_settings()
+
+
+@app.post(
+    "/api/signon/speedruns",
+    status_code=201,
+    summary="Open a speed-run from one of the caller's question sets",
+    description="Freezes the chosen questions into the run; returns the join code and the host's run token.",
+    tags=TAGS,
+    responses={201: {"description": "The run is open (lobby)."}, **error_responses(400, 401, 404, 413)},
+)
+def create_speedrun(body: Annotated[CreateSpeedRunRequest, Body(embed=False)]) -> SpeedRunCreated:
+    created = service().create_speedrun(caller_sub(app), body)
+    metrics.add_metric(name="SpeedRunsOpened", unit=MetricUnit.Count, value=1)
+    return created
+
+
+@app.post(
+    "/api/signon/join",
+    status_code=201,
+    summary="Join a speed-run with its join code",
+    description="Public. Returns the participant's run token; everyone in the run is told. "
+    "At most `JOINS_PER_IP_PER_MINUTE` (30) joins per source address per minute, then `429`. "
+    "A `player_handle` some account has claimed needs that account's ID token (`Authorization: Bearer`), "
+    "else `403`.",
+    tags=TAGS,
+    responses={201: {"description": "Joined."}, **error_responses(400, 401, 403, 404, 409, 413, 429)},
+)
+def join_speedrun(body: Annotated[JoinRequest, Body(embed=False)]) -> RunJoined:
+    event = app.current_event
+    joined = service().join(
+        body,
+        source_ip=event.request_context.http.source_ip,
+        # Only a claimed handle needs the caller's account; anonymous joins verify nothing.
+        player_sub=signed_in_sub(event) if body.player_handle is not None else None,
+    )
+    metrics.add_metric(name="ParticipantsJoined", unit=MetricUnit.Count, value=1)
+    return joined
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

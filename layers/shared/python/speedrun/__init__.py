@@ -1,0 +1,1 @@
+"""The shared domain package of the speed-run platform (deployed as a Lambda layer)."""

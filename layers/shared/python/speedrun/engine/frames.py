@@ -1,0 +1,155 @@
+"""Server -> client frames (protocol.md) built from the scripts' replies.
+
+Times are epoch milliseconds, except fields named `*_at`, which are ISO-8601 (protocol envelope rule).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from speedrun.clock import iso_from_ms
+from speedrun.connections import encode_message
+
+PARTICIPANT_BOARD_SIZE = 10
+"""Participants see the top 10; the host sees everyone that fits in one WebSocket message."""
+
+MESSAGE_LIMIT_BYTES = 128 * 1024
+"""API Gateway's WebSocket message limit: a larger frame is refused (pushed or as a route response)."""
+HOST_LIST_BUDGET_BYTES = 56 * 1024
+"""Room for one host list (the leaderboard, or the participants of `state`): two lists and the rest
+of a frame stay under MESSAGE_LIMIT_BYTES. A list over its budget is cut to its longest prefix that
+fits; `participant_count` in the same frame tells the client how many there are in all."""
+_ENTRY_BYTES_AT_MOST = 256
+"""No board entry or participant summary encodes larger (names are at most 24 characters)."""
+
+
+def _iso(ms: int | None) -> str | None:
+    return iso_from_ms(ms) if ms else None
+
+
+def within_budget(items: list[dict[str, Any]], budget_bytes: int = HOST_LIST_BUDGET_BYTES) -> list[dict[str, Any]]:
+    """The longest prefix of `items` whose JSON array fits in `budget_bytes`."""
+    if len(items) * _ENTRY_BYTES_AT_MOST <= budget_bytes:
+        return items
+    used = 2  # the brackets
+    for count, item in enumerate(items):
+        used += len(encode_message(item)) + 1
+        if used > budget_bytes:
+            return items[:count]
+    return items
+
+
+def board_for(entries: list[dict[str, Any]], *, host: bool) -> list[dict[str, Any]]:
+    return within_budget(entries) if host else entries[:PARTICIPANT_BOARD_SIZE]
+
+
+def state(run_id: str, reply: dict[str, Any], *, host: bool) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "state",
+        "role": "host" if host else "participant",
+        "speedrun_id": run_id,
+        "status": reply["status"],
+        "name": reply["name"],
+        "question_count": reply["question_count"],
+        "question_duration_s": reply["question_duration_s"],
+        "started_at": _iso(reply.get("started_at")),
+        "ends_at": _iso(reply.get("ends_at")),
+        "participant_count": reply["participant_count"],
+        "chat": reply["chat"],
+        "leaderboard": board_for(reply["leaderboard"], host=host),
+    }
+    if host:
+        frame["participants"] = within_budget(reply["participants"])
+        return frame
+    current = reply.get("current_question")
+    frame.update(
+        participant_id=reply["participant_id"],
+        participant_name=reply["participant_name"],
+        participants=reply["participant_count"],
+        next_index=reply["next_index"],
+        score=reply["score"],
+        rank=reply["rank"],
+        elapsed_ms=reply["elapsed_ms"],
+        finished=reply["finished"],
+        current_question=question(current) if current else None,
+    )
+    return frame
+
+
+def question(reply: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "question",
+        "index": reply["index"],
+        "category": reply["category"],
+        "text": reply["text"],
+        "options": reply["options"],
+        "select_count": reply["select_count"],
+        "served_at": iso_from_ms(reply["served_at"]),
+        "deadline": reply["deadline"],
+    }
+
+
+def answer_result(reply: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "answer_result", **reply}
+
+
+def started(reply: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "started",
+        "started_at": iso_from_ms(reply["started_at"]),
+        "ends_at": iso_from_ms(reply["ends_at"]),
+        "question_count": reply["question_count"],
+        "question_duration_s": reply["question_duration_s"],
+    }
+
+
+def participant_left(participant_id: str, participant_count: int) -> dict[str, Any]:
+    return {
+        "type": "participant_left",
+        "participant_id": participant_id,
+        "reason": "kicked",
+        "participant_count": participant_count,
+    }
+
+
+def participant_answered(answered: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "participant_answered", **answered}
+
+
+def participant_finished(finished: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "participant_finished", **finished}
+
+
+def leaderboard(entries: list[dict[str, Any]], participant_count: int, *, host: bool) -> dict[str, Any]:
+    return {"type": "leaderboard", "entries": board_for(entries, host=host), "participant_count": participant_count}
+
+
+def completed(effect: dict[str, Any], *, host: bool) -> dict[str, Any]:
+    return {
+        "type": "completed",
+        "reason": effect["reason"],
+        "completed_at": iso_from_ms(effect["completed_at"]),
+        "leaderboard": board_for(effect["leaderboard"], host=host),
+        "participant_count": effect["participant_count"],
+    }
+
+
+def message(reply: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "from": reply["from"],
+        "from_name": reply["from_name"],
+        "to": reply["to"],
+        "content": reply["content"],
+        "sent_at": iso_from_ms(reply["sent_at"]),
+    }
+
+
+def error(code: str, message: str, request_id: str | None) -> dict[str, Any]:
+    frame = {"type": "error", "code": code, "message": message}
+    if request_id is not None:
+        frame["request_id"] = request_id
+    return frame
+
+
+PONG: dict[str, Any] = {"type": "pong"}

@@ -1,0 +1,139 @@
+-- Prelude of every engine script (the loader prepends it). KEYS are always the run's keys in
+-- speedrun.engine.keys.RUN_KEY_PARTS order; ARGV[1] is the server clock (epoch ms).
+local K_META, K_QUESTIONS, K_PLAYERS, K_NAMES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local K_BOARD, K_EVENTS, K_CONNS, K_CHAT = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local NOW = tonumber(ARGV[1])
+
+local GRACE_MS = 1000                  -- an answer up to 1 s after the deadline still counts (network delay)
+local BOARD_INTERVAL_MS = 1000         -- at most one leaderboard broadcast per run per second
+local BOARD_PUSHES_PER_S = 250         -- and about 250 board pushes a second: a larger run refreshes less often
+local SCORE_SPAN = 524288              -- 2^19 > 500 questions x 1000 points
+local ELAPSED_SPAN = 268435456         -- 2^28 ms > 500 questions x 300 s
+
+-- JSON: cjson turns an empty table into {} and prints numbers with 14 digits, so arrays are
+-- marked explicitly and integers printed exactly.
+local ARRAY = {}
+local function array(t) return setmetatable(t or {}, ARRAY) end
+
+local function json(v)
+  local kind = type(v)
+  if kind == 'string' then return cjson.encode(v) end
+  if kind == 'number' then
+    if v == math.floor(v) and math.abs(v) < 9007199254740992 then return string.format('%.0f', v) end
+    return string.format('%.17g', v)
+  end
+  if kind == 'boolean' then return v and 'true' or 'false' end
+  if v == nil or v == cjson.null then return 'null' end
+  local parts = {}
+  if getmetatable(v) == ARRAY or #v > 0 then
+    for i = 1, #v do parts[i] = json(v[i]) end
+    return '[' .. table.concat(parts, ',') .. ']'
+  end
+  for key, value in pairs(v) do parts[#parts + 1] = cjson.encode(tostring(key)) .. ':' .. json(value) end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+
+local function hash_map(flat)
+  local map = {}
+  for i = 1, #flat, 2 do map[flat[i]] = flat[i + 1] end
+  return map
+end
+
+local function load_meta()
+  local flat = redis.call('HGETALL', K_META)
+  if #flat == 0 then return nil end
+  return hash_map(flat)
+end
+
+local function load_player(pid)
+  local raw = redis.call('HGET', K_PLAYERS, pid)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function save_player(p) redis.call('HSET', K_PLAYERS, p.id, json(p)) end
+
+local function board_member(p) return string.format('%08d:%s', p.order, p.id) end
+
+-- Sorted ascending = rank order: score desc, then total elapsed asc; equal values fall back to the
+-- member, whose zero-padded join order prefix sorts by join order.
+local function board_value(p) return string.format('%.0f', (SCORE_SPAN - p.score) * ELAPSED_SPAN + p.elapsed) end
+
+local function emit(event_type, data)
+  local seq = redis.call('LLEN', K_EVENTS) + 1
+  redis.call('RPUSH', K_EVENTS,
+    '{"seq":' .. json(seq) .. ',"type":' .. json(event_type) .. ',"at":' .. json(NOW) .. ',"data":' .. data .. '}')
+end
+
+local function hmget_many(key, fields)
+  local values, chunk = {}, 1000      -- unpack() has a stack limit: fetch in chunks
+  for first = 1, #fields, chunk do
+    local part = {}
+    for i = first, math.min(first + chunk - 1, #fields) do part[#part + 1] = fields[i] end
+    local got = redis.call('HMGET', key, unpack(part))
+    for i = 1, #got do values[#values + 1] = got[i] end
+  end
+  return values
+end
+
+-- The whole board in rank order (the host's view; participants get a prefix of it).
+local function build_board()
+  local members = redis.call('ZRANGE', K_BOARD, 0, -1)
+  local pids = {}
+  for i, member in ipairs(members) do pids[i] = string.sub(member, 10) end
+  local entries = array()
+  if #pids == 0 then return entries end
+  local raws = hmget_many(K_PLAYERS, pids)
+  for i, raw in ipairs(raws) do
+    local p = cjson.decode(raw)
+    entries[i] = {rank = i, participant_id = p.id, name = p.name, score = p.score, answered = p.next, elapsed_ms = p.elapsed}
+  end
+  return entries
+end
+
+local function rank_of(p) return redis.call('ZRANK', K_BOARD, board_member(p)) + 1 end
+
+-- A due board goes to every connection (participants and host), so a run's boards cost
+-- recipients x pushes; the interval grows with the run to keep that near BOARD_PUSHES_PER_S
+-- (1 s up to 249 participants, 4 s at 1,000). Every answer_result still carries a fresh rank.
+local function board_interval_ms(participant_count)
+  return math.max(BOARD_INTERVAL_MS, math.ceil((participant_count + 1) * 1000 / BOARD_PUSHES_PER_S))
+end
+
+local function connections() return hash_map(redis.call('HGETALL', K_CONNS)) end
+
+local EFFECTS = {}
+
+local function complete(meta, reason)
+  meta.status = 'completed'
+  redis.call('HSET', K_META, 'status', 'completed', 'completed_at', NOW, 'completion_reason', reason)
+  local board = build_board()
+  emit('run_completed', json({reason = reason, completed_at = NOW, leaderboard = board}))
+  EFFECTS.completed = {
+    reason = reason, completed_at = NOW, leaderboard = board,
+    participant_count = tonumber(meta.participant_count), conns = connections(),
+  }
+end
+
+-- The deadline is enforced lazily on every action from the server clock (the finalizer only makes
+-- sure an idle run completes too).
+local function enforce_deadline(meta)
+  if meta.status == 'running' and NOW >= tonumber(meta.ends_at) then complete(meta, 'deadline') end
+end
+
+local function complete_if_all_finished(meta)
+  local active = tonumber(meta.participant_count)
+  if meta.status == 'running' and active > 0 and tonumber(meta.finished_count) >= active then
+    complete(meta, 'all_finished')
+  end
+end
+
+-- Runs that never start expire; every key written in the lobby follows the meta key's expiry.
+local function follow_lobby_expiry(meta)
+  if meta.status == 'lobby' then
+    for _, key in ipairs(KEYS) do redis.call('PEXPIREAT', key, meta.expires_at) end
+  end
+end
+
+local function ok(reply) return json({ok = reply, effects = EFFECTS}) end
+local function fail(code, message) return json({error = {code = code, message = message}, effects = EFFECTS}) end

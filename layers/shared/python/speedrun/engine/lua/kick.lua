@@ -1,0 +1,20 @@
+-- ARGV: now, participant id. Removes the participant: off the board, connection forgotten (the
+-- caller closes it), marked kicked so the authorizer refuses their token from now on.
+local meta = load_meta()
+if not meta then return fail('not_found', 'unknown speed-run') end
+enforce_deadline(meta)
+if meta.status == 'completed' then return fail('not_running', 'the speed-run is over') end
+local p = load_player(ARGV[2])
+if not p or p.kicked then return fail('not_found', 'no such participant') end
+p.kicked = true
+save_player(p)
+redis.call('ZREM', K_BOARD, board_member(p))
+meta.participant_count = redis.call('HINCRBY', K_META, 'participant_count', -1)
+if p.finished then meta.finished_count = redis.call('HINCRBY', K_META, 'finished_count', -1) end
+emit('participant_kicked', json({participant_id = p.id}))
+local closed = redis.call('HGET', K_CONNS, p.id)
+redis.call('HDEL', K_CONNS, p.id)
+follow_lobby_expiry(meta)
+complete_if_all_finished(meta)
+return ok({participant_id = p.id, closed = closed or nil, participant_count = tonumber(meta.participant_count),
+           conns = connections()})

@@ -1,0 +1,42 @@
+-- ARGV: now, slot ('host' or participant id). The protocol's `state` snapshot, and for a
+-- participant exactly where they are: next index, score, rank and the question being answered.
+local meta = load_meta()
+if not meta then return fail('not_found', 'unknown speed-run') end
+enforce_deadline(meta)
+local state = {
+  status = meta.status, name = meta.name, question_count = tonumber(meta.question_count),
+  question_duration_s = tonumber(meta.question_duration_s),
+  started_at = tonumber(meta.started_at), ends_at = tonumber(meta.ends_at),
+  participant_count = tonumber(meta.participant_count), leaderboard = build_board(),
+  chat = meta.chat == '1',
+}
+if ARGV[2] == 'host' then
+  local conns = connections()
+  local players = {}
+  for _, raw in ipairs(redis.call('HVALS', K_PLAYERS)) do
+    local p = cjson.decode(raw)
+    if not p.kicked then players[#players + 1] = p end
+  end
+  table.sort(players, function(a, b) return a.order < b.order end)
+  local list = array()
+  for i, p in ipairs(players) do
+    list[i] = {participant_id = p.id, name = p.name, connected = conns[p.id] ~= nil, finished = p.finished}
+  end
+  state.participants = list
+  return ok(state)
+end
+local p = load_player(ARGV[2])
+if not p or p.kicked then return fail('forbidden', 'not a participant of this speed-run') end
+state.participant_id = p.id
+state.participant_name = p.name
+state.next_index = p.next
+state.score = p.score
+state.elapsed_ms = p.elapsed
+state.finished = p.finished
+state.rank = rank_of(p)
+if p.cur >= 0 and meta.status == 'running' then
+  local q = cjson.decode(redis.call('HGET', K_QUESTIONS, p.cur))
+  state.current_question = {index = q.index, category = q.category, text = q.text, options = q.options,
+                            select_count = q.select_count, served_at = p.served_at, deadline = p.deadline}
+end
+return ok(state)

@@ -1,0 +1,76 @@
+"""The engine's public value types (shared with sign-on and the reporter)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from speedrun.connections import Push
+
+HOST = "host"
+PARTICIPANT = "participant"
+ROLES = (HOST, PARTICIPANT)
+
+
+@dataclass(frozen=True)
+class FrozenQuestion:
+    index: int
+    category: str
+    text: str
+    options: list[str]
+    correct: list[int]
+    explanation: str | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    host: str
+    name: str
+    question_set_id: str
+    question_duration_s: int
+    duration_s: int | None
+    max_participants: int
+    chat: bool
+    shuffle: bool
+    categories: list[str] | None
+    late_join: bool = True
+
+
+@dataclass(frozen=True)
+class CreatedRun:
+    run_id: str
+    join_code: str
+    expires_at_ms: int
+
+
+@dataclass(frozen=True)
+class Joined:
+    run_id: str
+    participant_id: str
+    name: str
+    participant_count: int
+    pushes: list[Push]
+    """The `participant_joined` broadcast, for the caller (sign-on) to send."""
+
+
+@dataclass(frozen=True)
+class RunExport:
+    run_id: str
+    status: str
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """docs/events.md, in order, seq from 1."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a WebSocket frame: the authorizer's context plus the socket it came on."""
+
+    run_id: str
+    role: str
+    participant_id: str | None
+    connection_id: str
+
+    @property
+    def slot(self) -> str:
+        """The caller's entry in the run's connection registry (`host` or the participant id)."""
+        return self.participant_id if self.role == PARTICIPANT and self.participant_id else HOST

@@ -1,0 +1,97 @@
+"""The WebSocket envelope and each action's fields (protocol.md), validated at the edge.
+
+Anything malformed is refused with `bad_request` before Redis is touched, so it changes nothing.
+Option indexes are checked against the question (range, count) in the script, which has it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+
+from speedrun.errors import BadRequest, TooLarge
+
+MAX_FRAME_BYTES = 32 * 1024
+"""API Gateway's WebSocket frame size."""
+MAX_REQUEST_ID_CHARS = 64
+MAX_MESSAGE_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Envelope:
+    body: dict[str, Any]
+    request_id: str | None
+
+
+def read_envelope(raw: str | None) -> Envelope:
+    """Parse a frame; raises the protocol error (too_large, bad_request) with the request id when known."""
+    raw = raw or ""
+    if len(raw.encode()) > MAX_FRAME_BYTES:
+        raise TooLarge(f"frames are limited to {MAX_FRAME_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest("the frame is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the frame must be a JSON object")
+    request_id = body.get("request_id")
+    if request_id is not None and (
+        not isinstance(request_id, str) or len(request_id) > MAX_REQUEST_ID_CHARS or not _is_utf8(request_id)
+    ):
+        raise BadRequest(f"request_id must be a UTF-8 string of at most {MAX_REQUEST_ID_CHARS} characters")
+    return Envelope(body=body, request_id=request_id)
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a lone surrogate (valid JSON as a `\\uD800` escape): echoed in the reply, it would
+    make a frame that cannot be sent, as WebSocket text is UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Fields(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class QuestionFields(_Fields):
+    index: StrictInt = Field(ge=0)
+
+
+class AnswerFields(_Fields):
+    index: StrictInt = Field(ge=0)
+    selected: list[StrictInt] = Field(min_length=1)
+
+    @field_validator("selected")
+    @classmethod
+    def _distinct(cls, selected: list[int]) -> list[int]:
+        if len(set(selected)) != len(selected):
+            raise ValueError("options must be distinct")
+        return selected
+
+
+class KickFields(_Fields):
+    participant_id: StrictStr = Field(min_length=1, max_length=64)
+
+
+class MessageFields(_Fields):
+    to: StrictStr = Field(min_length=1, max_length=64)
+    content: StrictStr = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+
+FieldsT = TypeVar("FieldsT", bound=_Fields)
+
+
+def parse_fields(model: type[FieldsT], body: dict[str, Any]) -> FieldsT:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()
+        )
+        raise BadRequest(problems) from None

@@ -1,0 +1,300 @@
+"""The WebSocket side of a speed-run: every route of `lambdas/speedrun.py` and the deadline timer.
+
+Each action is one script call on the run's keys (validate, score, update the board, append the
+events); this module turns the script's reply into the direct reply frame and its effects into
+pushes (host notifications, the coalesced leaderboard, `completed`) and the completion job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from speedrun import projections, reporting
+from speedrun.connections import ConnectionsPusher, Push, Pusher
+from speedrun.engine import frames
+from speedrun.engine.models import HOST, PARTICIPANT, Caller
+from speedrun.engine.requests import (
+    AnswerFields,
+    KickFields,
+    MessageFields,
+    QuestionFields,
+    parse_fields,
+    read_envelope,
+)
+from speedrun.engine.scripts import Outcome
+from speedrun.engine.store import RunEngine
+from speedrun.errors import BadRequest, DomainError, Forbidden, NotRunning, Unavailable
+from speedrun.queues import JobQueues
+from speedrun.redis_client import redis_from_settings
+from speedrun.settings import get_settings
+
+logger = Logger(child=True)
+
+Frame = dict[str, Any]
+Action = Callable[[Caller, dict[str, Any]], Frame]
+
+
+class SpeedRunService:
+    def __init__(self, engine: RunEngine, pusher: Pusher, jobs: JobQueues) -> None:
+        self.engine = engine
+        self.pusher = pusher
+        self.jobs = jobs
+        self._actions: dict[str, Action] = {
+            "sync": self._sync,
+            "ping": lambda _caller, _body: dict(frames.PONG),
+            "start": self._start,
+            "end": self._end,
+            "kick": self._kick,
+            "question": self._question,
+            "answer": self._answer,
+            "timeout": self._timeout,
+            "results": self._results,
+            "message": self._message,
+        }
+
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset(self._actions)
+
+    # --- connection lifecycle -----------------------------------------------------------------
+
+    def connect(self, caller: Caller) -> bool:
+        """Registers the socket as the caller's one live connection; closes the one it replaces."""
+        outcome = self.engine.call("connect", caller.run_id, caller.slot, caller.connection_id)
+        if outcome.error is not None:
+            return False
+        replaced = outcome.reply.get("replaced")
+        if replaced:
+            self._close(replaced)
+        return True
+
+    def disconnect(self, caller: Caller) -> None:
+        self.engine.call("disconnect", caller.run_id, caller.slot, caller.connection_id)
+
+    # --- frames -------------------------------------------------------------------------------
+
+    def handle(self, caller: Caller, route_key: str, raw: str | None) -> Frame:
+        """One client frame -> the direct reply frame (errors included; nothing raises)."""
+        request_id: str | None = None
+        try:
+            envelope = read_envelope(raw)
+            request_id = envelope.request_id
+            action = self._actions.get(route_key)
+            if action is None:
+                raise BadRequest(f"unknown action {str(envelope.body.get('action'))[:64]!r}")
+            frame = action(caller, envelope.body)
+        except DomainError as exc:
+            if exc.status >= 500:
+                logger.warning("action failed", extra={"code": exc.code, "route": route_key})
+            return frames.error(exc.code, exc.message, request_id)
+        except Exception:
+            logger.exception("unhandled error", extra={"route": route_key})
+            return frames.error("internal", "internal error", request_id)
+        if request_id is not None:
+            frame["request_id"] = request_id
+        return frame
+
+    def _sync(self, caller: Caller, _body: dict[str, Any]) -> Frame:
+        outcome = self._run(caller, "sync", caller.slot)
+        return frames.state(caller.run_id, outcome.reply, host=caller.role == HOST)
+
+    def _start(self, caller: Caller, _body: dict[str, Any]) -> Frame:
+        _require_role(caller, HOST)
+        # The timer is armed before the run starts, so a run never runs without one: if the queue is
+        # unreachable the start fails (`unavailable`) and nothing changed. The message is due at once;
+        # the finalizer reads the real `ends_at` and re-schedules itself for it (a lobby run: ignored).
+        try:
+            self.jobs.schedule_deadline(caller.run_id, self.engine.clock())
+        except Exception as exc:
+            logger.exception("deadline timer not armed", extra={"run_id": caller.run_id})
+            raise Unavailable("the run could not be started; try again") from exc
+        reply = self._run(caller, "start").reply
+        frame = frames.started(reply)
+        self._deliver(caller.run_id, _broadcast(reply["conns"], frame, frame, exclude=caller.connection_id))
+        self.engine.persist_join_code(reply["join_code"])
+        return dict(frame)
+
+    def _end(self, caller: Caller, _body: dict[str, Any]) -> Frame:
+        _require_role(caller, HOST)
+        outcome = self._run(caller, "end", reply_is_completed=True)
+        return frames.completed(outcome.effects["completed"], host=True)
+
+    def _kick(self, caller: Caller, body: dict[str, Any]) -> Frame:
+        _require_role(caller, HOST)
+        fields = parse_fields(KickFields, body)
+        outcome = self.engine.call("kick", caller.run_id, fields.participant_id)
+        if outcome.error is not None:
+            self._apply(caller.run_id, outcome, [])
+            outcome.raise_error()
+        reply = outcome.reply
+        if reply.get("closed"):
+            self._close(reply["closed"])
+        left = frames.participant_left(fields.participant_id, reply["participant_count"])
+        self._apply(caller.run_id, outcome, _broadcast(reply["conns"], left, left, exclude=caller.connection_id))
+        return dict(left)
+
+    def _question(self, caller: Caller, body: dict[str, Any]) -> Frame:
+        participant_id = _require_role(caller, PARTICIPANT)
+        fields = parse_fields(QuestionFields, body)
+        return frames.question(self._run(caller, "question", participant_id, fields.index).reply)
+
+    def _answer(self, caller: Caller, body: dict[str, Any]) -> Frame:
+        participant_id = _require_role(caller, PARTICIPANT)
+        fields = parse_fields(AnswerFields, body)
+        selected = json.dumps(fields.selected)
+        outcome = self._run(caller, "answer", participant_id, fields.index, "answer", selected)
+        return frames.answer_result(outcome.reply)
+
+    def _timeout(self, caller: Caller, body: dict[str, Any]) -> Frame:
+        participant_id = _require_role(caller, PARTICIPANT)
+        fields = parse_fields(QuestionFields, body)
+        outcome = self._run(caller, "answer", participant_id, fields.index, "timeout", "[]")
+        return frames.answer_result(outcome.reply)
+
+    def _results(self, caller: Caller, _body: dict[str, Any]) -> Frame:
+        participant_id = caller.participant_id if caller.role == PARTICIPANT else None
+        export = self.engine.export(caller.run_id)
+        if export is None:  # persisted and dropped: the read model has it
+            return dict(reporting.read_results_view(caller.run_id, participant_id))
+        if export.status != "completed":
+            raise NotRunning("results are available once the speed-run has completed")
+        return dict(projections.results_view(export.events, participant_id))
+
+    def _message(self, caller: Caller, body: dict[str, Any]) -> Frame:
+        fields = parse_fields(MessageFields, body)
+        reply = self._run(caller, "message", caller.slot, fields.to, fields.content).reply
+        frame = frames.message(reply)
+        self._deliver(caller.run_id, [Push(conn, frame) for conn in reply["recipients"]])
+        return dict(frame)
+
+    # --- the deadline timer -------------------------------------------------------------------
+
+    def finalize(self, run_id: str, due_ms: int) -> None:
+        """A deadlines message: complete the run if due and still running, else re-schedule."""
+        if self.engine.clock() < due_ms:
+            self.jobs.schedule_deadline(run_id, due_ms)
+            return
+        outcome = self.engine.call("finalize", run_id)
+        reply = outcome.reply
+        if reply.get("missing"):
+            return
+        if "completed" in outcome.effects:
+            self._apply(run_id, outcome, [], job_failure_raises=True)  # the message is retried
+        elif reply["status"] == "completed":
+            # Completed by an action: send its job again in case that one was lost after the state
+            # changed. The FIFO queue drops it when the first arrived (deduplication id = run id).
+            self.jobs.send_completion_job(run_id)
+        elif reply["status"] == "running":
+            self.jobs.schedule_deadline(run_id, reply["ends_at"])
+
+    # --- effects and delivery -----------------------------------------------------------------
+
+    def _run(self, caller: Caller, script: str, *args: Any, reply_is_completed: bool = False) -> Outcome:
+        """Call a script, act on its effects (even when the action was refused), then raise its error.
+
+        `reply_is_completed`: the caller's direct reply is the `completed` frame, so it is not pushed too.
+        """
+        outcome = self.engine.call(script, caller.run_id, *args)
+        exclude = caller.connection_id if reply_is_completed and outcome.error is None else None
+        self._apply(caller.run_id, outcome, [], exclude_from_completed=exclude)
+        outcome.raise_error()
+        return outcome
+
+    def _apply(
+        self,
+        run_id: str,
+        outcome: Outcome,
+        pushes: list[Push],
+        *,
+        exclude_from_completed: str | None = None,
+        job_failure_raises: bool = False,
+    ) -> None:
+        """Send `pushes` plus what the script's effects call for; enqueue the completion job.
+
+        A completion job that cannot be sent after an action is logged, not raised: the action
+        took effect, and the run's deadline message sends the job again (`finalize`).
+        """
+        effects = outcome.effects
+        host = effects.get("host")
+        if host and host.get("conn"):
+            pushes.append(Push(host["conn"], frames.participant_answered(host["answered"])))
+            if host.get("finished"):
+                pushes.append(Push(host["conn"], frames.participant_finished(host["finished"])))
+        board = effects.get("leaderboard")
+        if board:
+            pushes += _broadcast(
+                board["conns"],
+                frames.leaderboard(board["entries"], board["participant_count"], host=True),
+                frames.leaderboard(board["entries"], board["participant_count"], host=False),
+            )
+        completed = effects.get("completed")
+        if completed:
+            pushes += _broadcast(
+                completed["conns"],
+                frames.completed(completed, host=True),
+                frames.completed(completed, host=False),
+                exclude=exclude_from_completed,
+            )
+        if pushes:
+            self._deliver(run_id, pushes)
+        if completed:
+            try:
+                self.jobs.send_completion_job(run_id)
+            except Exception:
+                if job_failure_raises:
+                    raise
+                logger.exception("completion job not sent; the deadline message sends it", extra={"run_id": run_id})
+
+    def _deliver(self, run_id: str, pushes: Sequence[Push]) -> None:
+        """Send in waves so each connection gets its frames in order (a wave is sent in parallel);
+        forget connections that answered 410 Gone (one extra Redis call, only then)."""
+        waves: list[list[Push]] = []
+        depth: dict[str, int] = {}
+        for push in pushes:
+            level = depth.get(push.connection_id, 0)
+            depth[push.connection_id] = level + 1
+            if level == len(waves):
+                waves.append([])
+            waves[level].append(push)
+        gone: set[str] = set()
+        for wave in waves:
+            try:
+                gone.update(self.pusher.send(wave).gone)
+            except Exception:
+                logger.exception("push failed", extra={"run_id": run_id, "pushes": len(wave)})
+        if gone:
+            self.engine.call("forget", run_id, *sorted(gone))
+
+    def _close(self, connection_id: str) -> None:
+        try:
+            self.pusher.close(connection_id)
+        except Exception:
+            logger.exception("closing a connection failed", extra={"connection_id": connection_id})
+
+
+def _require_role(caller: Caller, role: str) -> str:
+    if caller.role != role:
+        raise Forbidden(f"only the {role} may do that")
+    return caller.participant_id or ""
+
+
+def _broadcast(
+    conns: dict[str, str], host_frame: Frame, participant_frame: Frame, *, exclude: str | None = None
+) -> list[Push]:
+    """One push per connection; the host gets its own frame (a broadcast shares frame objects, so
+    each distinct frame is serialized once)."""
+    return [
+        Push(conn, host_frame if slot == HOST else participant_frame) for slot, conn in conns.items() if conn != exclude
+    ]
+
+
+@cache
+def service_from_settings() -> SpeedRunService:
+    """The process's service on the configured Redis, `@connections` endpoint and queues."""
+    settings = get_settings()
+    return SpeedRunService(RunEngine(redis_from_settings(settings)), ConnectionsPusher(), JobQueues(settings=settings))

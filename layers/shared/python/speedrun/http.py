@@ -1,0 +1,138 @@
+"""What every HTTP function shares: the resolver with the contract's error format, and the caller.
+
+http-api.md: errors are `{"error": {"code", "message"}}` with a fitting 4xx/5xx, and a 5xx never
+leaks a stack trace. Every HTTP handler module builds its resolver with `make_resolver()` and names
+it `app`, so the OpenAPI merge (`api_docs`) finds them all. The resolver refuses a body over its size
+limit (413) before anything parses it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from speedrun.errors import DomainError, TooLarge, Unauthorized
+
+logger = Logger(child=True)
+
+JSON_BODY_LIMIT_BYTES = 64 * 1024
+"""Every JSON body of the API is a few hundred bytes; anything near this is an attack or a bug."""
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": error})
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The error format of every HTTP function (for the OpenAPI document)."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` entries documenting error replies, for a route decorator's `responses=`."""
+    return {
+        status: {"description": HTTPStatus(status).phrase, "content": {"application/json": {"model": ErrorBody}}}
+        for status in statuses
+    }
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part != "body"]
+        details.append({"field": ".".join(location) or "body", "reason": error.get("msg", "invalid")})
+    return details
+
+
+def body_size(event: Mapping[str, Any]) -> int:
+    """Bytes of an HTTP API event's body, decoded (base64 is sized from its length alone)."""
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return len(body.encode("utf-8", "surrogatepass"))
+    stripped = body.rstrip()
+    padding = len(stripped) - len(stripped.rstrip("="))
+    return max(0, len(stripped) * 3 // 4 - padding)
+
+
+def refusal_response(error: DomainError) -> dict[str, Any]:
+    """The HTTP API v2 reply for a request refused before the resolver, in the resolver's error format."""
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(error.to_http_body()),
+        "isBase64Encoded": False,
+    }
+
+
+class LimitedHttpResolver(APIGatewayHttpResolver):
+    """Refuses a body over `max_body_bytes` with 413 before routing, validation or JSON parsing
+    (Powertools' request validation parses the body before any middleware could look at it)."""
+
+    def __init__(self, *, max_body_bytes: int) -> None:
+        super().__init__(enable_validation=True)
+        self.max_body_bytes = max_body_bytes
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        size = body_size(event)
+        if size > self.max_body_bytes:
+            logger.info("request body refused before parsing", extra={"bytes": size, "limit": self.max_body_bytes})
+            return refusal_response(
+                TooLarge(f"the request body has {size} bytes; at most {self.max_body_bytes} are accepted")
+            )
+        return super().resolve(event, context)
+
+
+def make_resolver(*, max_body_bytes: int = JSON_BODY_LIMIT_BYTES) -> APIGatewayHttpResolver:
+    app = LimitedHttpResolver(max_body_bytes=max_body_bytes)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(exc: DomainError) -> Response[Any]:
+        if exc.status >= 500:
+            logger.exception("domain error", extra={"code": exc.code})
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response[Any]:
+        details = _validation_details(exc)
+        fields = ", ".join(sorted({d["field"] for d in details}))
+        return error_response(400, "bad_request", f"invalid request: {fields}", details)
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[Any]:
+        return error_response(404, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(_exc: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return error_response(500, "internal", "internal error")
+
+    return app
+
+
+def caller_sub(app: APIGatewayHttpResolver) -> str:
+    """The signed-in user's id (Cognito `sub`), from the claims the JWT authorizer verified."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim if authorizer else None
+    sub = (claims or {}).get("sub")
+    if not sub:
+        raise Unauthorized("sign in required")
+    return str(sub)

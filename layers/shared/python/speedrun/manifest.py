@@ -1,0 +1,344 @@
+"""The one declaration of every function, route, queue and table grant of the system.
+
+Both the CDK app (`infra/`) and the local stack read this module; nothing else
+lists functions, routes or triggers. A test proves the CDK template and the
+local stack both match it, so cloud and laptop cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Auth(StrEnum):
+    """Who may call an HTTP route, and where that is checked."""
+
+    PUBLIC = "public"
+    """No credentials (join, the OpenAPI document)."""
+    USER = "user"
+    """A Cognito ID token, verified by the API Gateway JWT authorizer (deployed) or the local gateway."""
+    IN_FUNCTION = "in_function"
+    """A Cognito ID token *or* a run-scoped token; API Gateway lets it through and the function verifies it."""
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    """Write implies read."""
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str
+    auth: Auth = Auth.USER
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue with its dead-letter queue.
+
+    `fifo` queues deduplicate by the producer's MessageDeduplicationId (completion jobs by run id,
+    player commands by request id) and keep per-group order (per run, per player handle).
+    `consumer_timeout_s` is copied from the consuming function so the visibility timeout can be
+    derived (>= 6x, as AWS recommends for Lambda event source mappings).
+    """
+
+    name: str
+    fifo: bool
+    max_receive_count: int = 5
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a function touches; the CDK grants and the environment are derived from this alone."""
+
+    redis: bool = False
+    question_store: Access | None = None
+    tables: dict[str, Access] = field(default_factory=dict)
+    send_to_queues: tuple[str, ...] = ()
+    token_secret: bool = False
+    """Read the run-token signing keys from Secrets Manager."""
+    push_to_connections: bool = False
+    """Call the WebSocket API's @connections endpoint (POST, DELETE)."""
+    cognito_tokens: bool = False
+    """Verify Cognito ID tokens in the function (speedrun.identity), on routes API Gateway lets through
+    unverified: the function gets the pool's issuer and client id."""
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    """Logical name: also the handler module in `lambdas/` (`lambdas/<name>.py`, entry point `handler`)."""
+    description: str
+    http_routes: tuple[HttpRoute, ...] = ()
+    ws_route_keys: tuple[str, ...] = ()
+    ws_authorizer: bool = False
+    """This function is the WebSocket API's REQUEST authorizer on `$connect`."""
+    queue_trigger: str | None = None
+    needs: Needs = field(default_factory=Needs)
+    memory_mb: int = 256
+    timeout_s: int = 10
+
+    @property
+    def module(self) -> str:
+        return self.name
+
+    @property
+    def handler(self) -> str:
+        return f"{self.module}.handler"
+
+    @property
+    def in_vpc(self) -> bool:
+        return self.needs.redis or self.needs.question_store is not None
+
+
+# --- tables (logical names; the key schemas live on the pynamodb models in speedrun.tables) ---
+QUESTION_SETS = "question_sets"
+EVENTS = "events"
+RUNS = "runs"
+RESULTS = "results"
+PLAYER_GAMES = "player_games"
+PLAYERS = "players"
+PLAYER_PROGRESS = "player_progress"
+IDEMPOTENCY = "idempotency"
+
+# --- queues ---
+COMPLETION_QUEUE = "completion"
+PLAYERS_QUEUE = "players"
+DEADLINES_QUEUE = "deadlines"
+
+QUEUES: tuple[QueueSpec, ...] = (
+    # One job per completed run, deduplicated by run id.
+    QueueSpec(name=COMPLETION_QUEUE, fifo=True, max_receive_count=5, batch_size=1),
+    # Player commands, ordered per handle, deduplicated by request id.
+    QueueSpec(name=PLAYERS_QUEUE, fifo=True, max_receive_count=5, batch_size=10),
+    # Run deadlines: a delayed message per run (second precision; re-delayed in <= 15 min hops),
+    # so an idle run still completes. Standard queue: FIFO queues have no per-message delay.
+    QueueSpec(name=DEADLINES_QUEUE, fifo=False, max_receive_count=5, batch_size=10),
+)
+
+WS_ROUTE_KEYS: tuple[str, ...] = (
+    "$connect",
+    "$disconnect",
+    "$default",
+    "sync",
+    "ping",
+    "start",
+    "end",
+    "kick",
+    "question",
+    "answer",
+    "timeout",
+    "results",
+    "message",
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="question_sets",
+        description="Upload, list and read question sets (validates, stores on EFS, metadata in DynamoDB).",
+        http_routes=(
+            HttpRoute("POST", "/api/question-sets"),
+            HttpRoute("GET", "/api/question-sets"),
+            HttpRoute("GET", "/api/question-sets/{set_id}"),
+        ),
+        needs=Needs(question_store=Access.WRITE, tables={QUESTION_SETS: Access.WRITE}),
+        memory_mb=512,
+        timeout_s=15,
+    ),
+    FunctionSpec(
+        name="api_docs",
+        description="Serves the OpenAPI document generated from every HTTP function's resolver.",
+        http_routes=(HttpRoute("GET", "/api/openapi.json", auth=Auth.PUBLIC),),
+        memory_mb=256,
+        timeout_s=10,
+    ),
+    FunctionSpec(
+        name="signon",
+        description="Opens speed-runs (freezes the chosen questions into Redis) and joins participants.",
+        http_routes=(
+            HttpRoute("POST", "/api/signon/speedruns"),
+            HttpRoute("POST", "/api/signon/join", auth=Auth.PUBLIC),
+        ),
+        needs=Needs(
+            redis=True,
+            question_store=Access.READ,
+            # Players: a join naming a claimed player handle must come from the handle's account.
+            tables={QUESTION_SETS: Access.READ, PLAYERS: Access.READ},
+            token_secret=True,
+            push_to_connections=True,
+            cognito_tokens=True,
+        ),
+        memory_mb=512,
+        timeout_s=10,
+    ),
+    FunctionSpec(
+        name="ws_authorizer",
+        description="WebSocket $connect REQUEST authorizer: verifies the run-scoped token.",
+        ws_authorizer=True,
+        needs=Needs(redis=True, token_secret=True),
+        memory_mb=256,
+        timeout_s=5,
+    ),
+    FunctionSpec(
+        name="speedrun",
+        description="Every WebSocket route of a speed-run: one atomic Redis script per action, pushes to @connections.",
+        ws_route_keys=WS_ROUTE_KEYS,
+        needs=Needs(
+            redis=True,
+            tables={RUNS: Access.READ, RESULTS: Access.READ},
+            send_to_queues=(COMPLETION_QUEUE, DEADLINES_QUEUE),
+            push_to_connections=True,
+        ),
+        memory_mb=512,
+        timeout_s=10,
+    ),
+    FunctionSpec(
+        name="finalizer",
+        description="Fires at a run's deadline: completes an idle run and enqueues its completion job.",
+        queue_trigger=DEADLINES_QUEUE,
+        needs=Needs(
+            redis=True,
+            send_to_queues=(COMPLETION_QUEUE, DEADLINES_QUEUE),
+            push_to_connections=True,
+        ),
+        memory_mb=256,
+        timeout_s=30,
+    ),
+    FunctionSpec(
+        name="reporter",
+        description="Makes a completed run durable (event store, summary, results, games), then drops live state.",
+        queue_trigger=COMPLETION_QUEUE,
+        needs=Needs(
+            redis=True,
+            tables={
+                EVENTS: Access.WRITE,
+                RUNS: Access.WRITE,
+                RESULTS: Access.WRITE,
+                PLAYER_GAMES: Access.WRITE,
+            },
+        ),
+        memory_mb=1024,
+        timeout_s=120,
+    ),
+    FunctionSpec(
+        name="results",
+        description="Run summaries, results (JSON and CSV), player game history and profiles: point reads and queries.",
+        http_routes=(
+            HttpRoute("GET", "/api/speedruns/{run_id}"),
+            HttpRoute("GET", "/api/speedruns/{run_id}/results", auth=Auth.IN_FUNCTION),
+            HttpRoute("GET", "/api/players/{handle}/games"),
+            HttpRoute("GET", "/api/players/{handle}"),
+        ),
+        needs=Needs(
+            tables={
+                RUNS: Access.READ,
+                RESULTS: Access.READ,
+                PLAYER_GAMES: Access.READ,
+                PLAYERS: Access.READ,
+            },
+            token_secret=True,
+            cognito_tokens=True,
+        ),
+        memory_mb=512,
+        timeout_s=15,
+    ),
+    FunctionSpec(
+        name="players_command",
+        description="Validates player commands (profile upsert, progress record) and queues them.",
+        http_routes=(
+            HttpRoute("PUT", "/api/players/{handle}"),
+            HttpRoute("POST", "/api/players/{handle}/progress"),
+        ),
+        needs=Needs(tables={PLAYERS: Access.READ}, send_to_queues=(PLAYERS_QUEUE,)),
+        memory_mb=256,
+        timeout_s=10,
+    ),
+    FunctionSpec(
+        name="players_worker",
+        description="Applies queued player commands once each (idempotent by request id) and records them as events.",
+        queue_trigger=PLAYERS_QUEUE,
+        needs=Needs(
+            tables={
+                PLAYERS: Access.WRITE,
+                PLAYER_PROGRESS: Access.WRITE,
+                EVENTS: Access.WRITE,
+                IDEMPOTENCY: Access.WRITE,
+            },
+        ),
+        memory_mb=256,
+        timeout_s=30,
+    ),
+)
+
+
+def function(name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def queue(name: str) -> QueueSpec:
+    for spec in QUEUES:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)
+
+
+def queue_consumer(queue_name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.queue_trigger == queue_name:
+            return spec
+    raise KeyError(queue_name)
+
+
+def http_routes() -> list[tuple[HttpRoute, FunctionSpec]]:
+    return [(route, spec) for spec in FUNCTIONS for route in spec.http_routes]
+
+
+def ws_routes() -> list[tuple[str, FunctionSpec]]:
+    return [(key, spec) for spec in FUNCTIONS for key in spec.ws_route_keys]
+
+
+def ws_authorizer() -> FunctionSpec:
+    return next(spec for spec in FUNCTIONS if spec.ws_authorizer)
+
+
+# --- environment variable names: the CDK app sets them, the local stack sets them, settings read them ---
+def table_env(table: str) -> str:
+    return f"TABLE_{table.upper()}"
+
+
+def queue_env(queue_name: str) -> str:
+    return f"QUEUE_URL_{queue_name.upper()}"
+
+
+QUESTION_STORE_ENV = "QUESTION_STORE_PATH"
+QUESTION_STORE_MOUNT = "/mnt/question-sets"
+REDIS_URL_ENV = "REDIS_URL"
+"""redis:// (local, plain) or rediss:// (deployed, TLS); REDIS_CLUSTER=1 makes the client cluster-aware."""
+REDIS_CLUSTER_ENV = "REDIS_CLUSTER"
+REDIS_AUTH_SECRET_ENV = "REDIS_AUTH_SECRET_ID"  # noqa: S105 - the name of an environment variable
+"""Deployed only: the Secrets Manager secret `{"username", "password"}` of the cache's RBAC user (AUTH)."""
+TOKEN_SECRET_ENV = "TOKEN_SECRET_ID"  # noqa: S105 - the name of an environment variable, not a secret
+CONNECTIONS_URL_ENV = "CONNECTIONS_URL"
+"""https://{api-id}.execute-api.{region}.amazonaws.com/{stage} (deployed) or the local gateway's URL."""
+WS_URL_ENV = "WS_URL"
+"""The URL clients connect to (returned by sign-on)."""
+USER_POOL_CLIENT_ID_ENV = "USER_POOL_CLIENT_ID"
+"""The web client's app client id: the `aud` of the ID tokens functions verify themselves."""
+COGNITO_ISSUER_ENV = "COGNITO_ISSUER"
+"""https://cognito-idp.{region}.amazonaws.com/{user pool id}: the `iss` of those ID tokens."""
+COGNITO_JWKS_URL_ENV = "COGNITO_JWKS_URL"
+"""Only where the pool's keys are not at `{issuer}/.well-known/jwks.json` (the local stack's moto)."""
+JOINS_PER_IP_PER_MINUTE_ENV = "JOINS_PER_IP_PER_MINUTE"
+"""Join-flood limit of sign-on; unset: the default in speedrun.settings."""

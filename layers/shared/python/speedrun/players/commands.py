@@ -1,0 +1,127 @@
+"""The players command side: validated command bodies, ownership check, and the queued command.
+
+`PUT /api/players/{handle}` upserts a profile and `POST /api/players/{handle}/progress` appends a
+progress record; both are queued on the players FIFO queue (group = handle, dedup = request id) and
+applied by the players worker. A handle belongs to the account (Cognito `sub`) that first created
+its profile: another account's command is refused here (403) and again by the worker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+from speedrun.clock import now_ms
+from speedrun.errors import Forbidden
+from speedrun.tables import PlayerModel
+
+HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{2,31}$"
+"""3..32 characters: lowercase letters, digits, `_` and `-`, starting with a letter or digit."""
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+UPSERT_PROFILE = "upsert_profile"
+RECORD_PROGRESS = "record_progress"
+
+RequestId = Annotated[str, Field(pattern=REQUEST_ID_PATTERN, description="Idempotency key: a repeat is applied once.")]
+
+
+class ProfileBody(BaseModel):
+    """`PUT /api/players/{handle}`: the whole profile (an upsert replaces it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    display_name: str = Field(min_length=1, max_length=40)
+    avatar: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=16,
+        pattern=r"^[^\s/:]+$",
+        description="An emoji or a short string; never a URL.",
+    )
+    bio: str | None = Field(default=None, max_length=280)
+    request_id: RequestId | None = None
+
+
+class ProgressBody(BaseModel):
+    """`POST /api/players/{handle}/progress`: one append-only progress record."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kind: str = Field(
+        pattern=r"^[a-z][a-z0-9_]{0,31}$",
+        description="What is recorded, e.g. `level_reached`, `practice_score`, `badge`.",
+    )
+    value: (
+        StrictInt
+        | Annotated[StrictFloat, Field(allow_inf_nan=False)]
+        | Annotated[str, Field(min_length=1, max_length=100)]
+    ) = Field(description="A number or a short string.")
+    note: str | None = Field(default=None, max_length=280)
+    request_id: RequestId | None = None
+
+
+class PlayerCommand(BaseModel):
+    """A queued command (the players queue's message body)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["upsert_profile", "record_progress"]
+    handle: str
+    owner: str
+    request_id: str
+    accepted_at: int
+    """Server time the command side accepted it: the event's `at` and the progress record's key."""
+    profile: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None
+
+
+class PlayerCommandQueue(Protocol):
+    """The part of `speedrun.queues.JobQueues` the command side uses."""
+
+    def send_player_command(self, handle: str, request_id: str, body: dict[str, Any]) -> None: ...
+
+
+def check_owner(handle: str, owner: str) -> PlayerModel | None:
+    """The handle's profile, if any; Forbidden when it is bound to another account."""
+    try:
+        player = PlayerModel.get(handle, consistent_read=True)
+    except PlayerModel.DoesNotExist:
+        return None
+    if player.owner != owner:
+        raise Forbidden("this handle belongs to another account")
+    return player
+
+
+class PlayerCommands:
+    def __init__(
+        self,
+        queue: PlayerCommandQueue,
+        *,
+        clock: Callable[[], int] = now_ms,
+        new_request_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self._queue = queue
+        self._clock = clock
+        self._new_request_id = new_request_id
+
+    def upsert_profile(self, handle: str, owner: str, body: ProfileBody) -> str:
+        profile = body.model_dump(exclude={"request_id"})
+        return self._enqueue(handle, owner, UPSERT_PROFILE, body.request_id, profile=profile)
+
+    def record_progress(self, handle: str, owner: str, body: ProgressBody) -> str:
+        record = body.model_dump(exclude={"request_id"})
+        return self._enqueue(handle, owner, RECORD_PROGRESS, body.request_id, record=record)
+
+    def _enqueue(self, handle: str, owner: str, kind: str, request_id: str | None, **payload: Any) -> str:
+        check_owner(handle, owner)
+        command = PlayerCommand.model_validate(
+            {
+                "kind": kind,
+                "handle": handle,
+                "owner": owner,
+                "request_id": request_id or self._new_request_id(),
+                "accepted_at": self._clock(),
+                **payload,
+            }
+        )
+        self._queue.send_player_command(handle, command.request_id, command.model_dump())
+        return command.request_id

@@ -1,0 +1,405 @@
+"""Reading an uploaded question set: bytes -> validated questions, or every problem found.
+
+The format is told by content, not by file name: text starting with `{` is the JSON object format,
+`[` the earlier tools' bare array, anything else CSV. A file with any invalid question is refused
+whole, and the refusal lists every problem (JSON: 1-based question number; CSV: line number).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from speedrun.errors import BadRequest, TooLarge
+from speedrun.question_sets.models import (
+    MAX_CATEGORY_CHARS,
+    MAX_EXPLANATION_CHARS,
+    MAX_FILE_BYTES,
+    MAX_NAME_CHARS,
+    MAX_OPTION_CHARS,
+    MAX_OPTIONS,
+    MAX_QUESTIONS,
+    MAX_TEXT_CHARS,
+    MIN_OPTIONS,
+    ParsedQuestionSet,
+    Problem,
+    Question,
+)
+
+NOT_TEXT = "not a UTF-8 text file: upload a question set as JSON or CSV"
+CSV_FIELD_LIMIT = MAX_FILE_BYTES
+"""csv's default field limit (128 KiB) is below the file limit; a field this big fails its own rule."""
+
+
+class QuestionSetInvalid(BadRequest):
+    """The file was read but breaks the rules; `details` lists every problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0]
+        where = f"question {first.question}" if first.question else f"line {first.line}" if first.line else "file"
+        count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
+        super().__init__(
+            f"invalid question set ({count}); first: {where}, {first.field}: {first.reason}",
+            details=[problem.as_detail() for problem in problems],
+        )
+
+
+def parse_question_set(content: bytes) -> ParsedQuestionSet:
+    """Validate an uploaded file. Raises `TooLarge` or `BadRequest` (details = every problem)."""
+    text = decode_text(content)
+    start = text.lstrip()[:1]
+    if start == "{":
+        return _parse_json_object(_load_json(text))
+    if start == "[":
+        return _parse_json_array(_load_json(text))
+    return _parse_csv(text)
+
+
+def decode_text(content: bytes) -> str:
+    """The file as text: size checked first, UTF-8 (BOM tolerated), no NUL bytes, not blank."""
+    if len(content) > MAX_FILE_BYTES:
+        raise TooLarge(
+            f"the file has {len(content)} bytes; a question set may have at most {MAX_FILE_BYTES} bytes (4 MiB)"
+        )
+    if b"\x00" in content:
+        raise _file_problem(NOT_TEXT, "contains NUL bytes")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_problem(NOT_TEXT, f"invalid UTF-8 at byte {exc.start}") from None
+    if not text.strip():
+        raise _file_problem("the file is empty", "empty")
+    return text
+
+
+def _file_problem(message: str, reason: str) -> BadRequest:
+    return BadRequest(message, details=[Problem(field="file", reason=reason).as_detail()])
+
+
+def _too_many(count: int) -> BadRequest:
+    return BadRequest(
+        f"the set has {count} questions; a question set may have at most {MAX_QUESTIONS}",
+        details=[Problem(field="questions", reason=f"at most {MAX_QUESTIONS} questions (found {count})").as_detail()],
+    )
+
+
+def _no_questions() -> BadRequest:
+    return BadRequest(
+        "the set has no questions",
+        details=[Problem(field="questions", reason="at least 1 question is required").as_detail()],
+    )
+
+
+# --- rules shared by every format ------------------------------------------------------------
+
+
+@dataclass
+class _Checker:
+    """Collects the problems of one question, located by question number or CSV line."""
+
+    where: dict[str, int]
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, field_name: str, reason: str) -> None:
+        self.problems.append(Problem(field=field_name, reason=reason, **self.where))
+
+    def text(self, value: Any, field_name: str, max_chars: int, *, required: bool = True) -> str | None:
+        if value is None or (not required and value == ""):
+            if required:
+                self.add(field_name, "is required")
+            return None
+        if not isinstance(value, str):
+            self.add(field_name, f"must be a string, not {_json_type(value)}")
+            return None
+        stripped = value.strip()
+        if not stripped:
+            if required:
+                self.add(field_name, "must not be empty")
+            return None
+        if len(stripped) > max_chars:
+            self.add(field_name, f"must be at most {max_chars} characters (has {len(stripped)})")
+            return None
+        return stripped
+
+    def options(self, values: list[Any], label: Callable[[int], str], list_field: str) -> list[str] | None:
+        if not MIN_OPTIONS <= len(values) <= MAX_OPTIONS:
+            self.add(list_field, f"must have {MIN_OPTIONS} to {MAX_OPTIONS} options (has {len(values)})")
+        cleaned = [self.text(value, label(index), MAX_OPTION_CHARS) for index, value in enumerate(values)]
+        first_seen: dict[str, int] = {}
+        for index, option in enumerate(cleaned):
+            if option is None:
+                continue
+            if option in first_seen:
+                self.add(list_field, f"duplicate option {option!r} ({label(first_seen[option])} and {label(index)})")
+            else:
+                first_seen[option] = index
+        if any(option is None for option in cleaned) or not MIN_OPTIONS <= len(values) <= MAX_OPTIONS:
+            return None
+        return [option for option in cleaned if option is not None]
+
+    def correct(self, indexes: list[int], option_count: int | None, field_name: str, *, one_based: bool) -> None:
+        """Rules on the (0-based) indexes: 1..option_count of them, distinct, each naming an option."""
+        shown = [index + 1 for index in indexes] if one_based else indexes
+        if not indexes:
+            self.add(field_name, "at least one correct option is required")
+        if len(set(indexes)) != len(indexes):
+            self.add(field_name, f"correct options must be distinct (got {shown})")
+        if option_count:  # with no options at all there is no range to name; the options problem says it
+            low, high = (1, option_count) if one_based else (0, option_count - 1)
+            for index, number in zip(indexes, shown, strict=True):
+                if not 0 <= index < option_count:
+                    self.add(field_name, f"{number} is out of range: options are numbered {low}..{high}")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        reason = f"{exc.msg} at line {exc.lineno} column {exc.colno} (character {exc.pos})"
+        raise _file_problem(f"invalid JSON: {reason}", reason) from None
+    except RecursionError:
+        raise _file_problem("invalid JSON: nested too deeply", "nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise _file_problem(f"invalid JSON: {exc}", str(exc)) from None
+
+
+def _parse_json_object(document: dict[str, Any]) -> ParsedQuestionSet:
+    if "questions" not in document:
+        raise BadRequest(
+            'the JSON object has no "questions" array',
+            details=[Problem(field="questions", reason='missing: expected {"questions": [...]}').as_detail()],
+        )
+    questions = document["questions"]
+    if not isinstance(questions, list):
+        raise BadRequest(
+            f'"questions" must be an array, not {_json_type(questions)}',
+            details=[Problem(field="questions", reason=f"must be an array, not {_json_type(questions)}").as_detail()],
+        )
+    name_checker = _Checker(where={})
+    name = name_checker.text(document.get("name"), "name", MAX_NAME_CHARS, required=False)
+    return _parse_json_questions(questions, "json", name_checker.problems, name)
+
+
+def _parse_json_array(document: list[Any]) -> ParsedQuestionSet:
+    return _parse_json_questions(document, "json_array", [], None)
+
+
+def _parse_json_questions(
+    items: list[Any], source_format: str, problems: list[Problem], name: str | None
+) -> ParsedQuestionSet:
+    if not items:
+        raise _no_questions()
+    if len(items) > MAX_QUESTIONS:
+        raise _too_many(len(items))
+    questions = []
+    for number, item in enumerate(items, start=1):
+        checker = _Checker(where={"question": number})
+        question = _json_question(item, checker)
+        problems.extend(checker.problems)
+        if question is not None:
+            questions.append(question)
+    if problems:
+        raise QuestionSetInvalid(problems)
+    return ParsedQuestionSet.model_validate({"name": name, "source_format": source_format, "questions": questions})
+
+
+def _spelling(item: dict[str, Any], checker: _Checker, *names: str) -> tuple[str, Any]:
+    """The one key (of alternative spellings) a question uses for a field."""
+    present = [name for name in names if name in item]
+    if len(present) > 1:
+        checker.add(present[1], f"give either {' or '.join(repr(n) for n in names)}, not both")
+    key = present[0] if present else names[0]
+    return key, item.get(key)
+
+
+def _json_question(item: Any, checker: _Checker) -> Question | None:
+    if not isinstance(item, dict):
+        checker.add("question", f"must be an object, not {_json_type(item)}")
+        return None
+    category = checker.text(item.get("category"), "category", MAX_CATEGORY_CHARS)
+    text_key, text_value = _spelling(item, checker, "text", "question")
+    text = checker.text(text_value, text_key, MAX_TEXT_CHARS)
+    explanation = checker.text(item.get("explanation"), "explanation", MAX_EXPLANATION_CHARS, required=False)
+
+    raw_options = item.get("options")
+    options: list[str] | None = None
+    option_count: int | None = None
+    if not isinstance(raw_options, list):
+        checker.add("options", "is required" if raw_options is None else "must be an array of strings")
+    else:
+        option_count = len(raw_options)
+        options = checker.options(raw_options, lambda index: f"options[{index}]", "options")
+
+    correct_key, raw_correct = _spelling(item, checker, "correct", "answers")
+    correct = _json_correct(raw_correct, correct_key, option_count, checker)
+    if checker.problems or category is None or text is None or options is None or correct is None:
+        return None
+    return Question(category=category, text=text, options=options, correct=correct, explanation=explanation)
+
+
+def _json_correct(value: Any, field_name: str, option_count: int | None, checker: _Checker) -> list[int] | None:
+    if value is None:
+        checker.add(field_name, "is required: a list of 0-based option indexes")
+        return None
+    # bool is a subclass of int in Python, but `true` is not an option index.
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+        checker.add(field_name, "must be a list of 0-based option indexes (integers)")
+        return None
+    before = len(checker.problems)
+    checker.correct(value, option_count, field_name, one_based=False)
+    return value if len(checker.problems) == before else None
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+_REQUIRED_COLUMNS = ("category", "question", "correct")
+_OPTIONAL_COLUMNS = ("explanation",)
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """Where each column is in a CSV file, from its header row."""
+
+    columns: dict[str, int]
+    option_columns: list[int]
+    unnamed_columns: list[int]
+    """Spreadsheets export trailing empty header cells; such columns must stay empty."""
+
+
+def _parse_csv(text: str) -> ParsedQuestionSet:
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[Problem] = []
+    questions: list[Question] = []
+    try:
+        header = next(reader)
+        layout = _csv_layout(header)
+        rows: list[tuple[int, list[str]]] = []
+        line = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((line, row))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise _file_problem(f"invalid CSV at line {reader.line_num}: {exc}", f"line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise _no_questions()
+    if len(rows) > MAX_QUESTIONS:
+        raise _too_many(len(rows))
+    for line, row in rows:
+        checker = _Checker(where={"line": line})
+        question = _csv_question(row, layout, len(header), checker)
+        problems.extend(checker.problems)
+        if question is not None:
+            questions.append(question)
+    if problems:
+        raise QuestionSetInvalid(problems)
+    return ParsedQuestionSet.model_validate({"name": None, "source_format": "csv", "questions": questions})
+
+
+def _csv_layout(header: list[str]) -> _CsvLayout:
+    names = [cell.strip().casefold() for cell in header]
+    problems: list[Problem] = []
+
+    def header_problem(reason: str) -> None:
+        problems.append(Problem(line=1, field="header", reason=reason))
+
+    columns: dict[str, int] = {}
+    options: dict[int, int] = {}
+    unnamed: list[int] = []
+    for position, name in enumerate(names):
+        number = _option_number(name)
+        if not name:
+            unnamed.append(position)
+        elif name in columns or (number is not None and number in options):
+            header_problem(f"column {name!r} appears more than once")
+        elif number is not None:
+            options[number] = position
+        elif name in _REQUIRED_COLUMNS or name in _OPTIONAL_COLUMNS:
+            columns[name] = position
+        else:
+            header_problem(f"unknown column {header[position].strip()!r}")
+    missing = [name for name in _REQUIRED_COLUMNS if name not in columns]
+    if missing:
+        header_problem(f"missing column(s): {', '.join(missing)}")
+    option_count = len(options)
+    if sorted(options) != list(range(1, option_count + 1)):
+        header_problem(f"option columns must be option_1..option_N without gaps (found {sorted(options)})")
+    if not MIN_OPTIONS <= option_count <= MAX_OPTIONS:
+        header_problem(f"needs {MIN_OPTIONS} to {MAX_OPTIONS} option columns option_1..option_N (has {option_count})")
+    if problems:
+        expected = "category,question,option_1,...,option_N,correct[,explanation]"
+        raise BadRequest(
+            f"invalid CSV header: {problems[0].reason}; expected {expected}",
+            details=[problem.as_detail() for problem in problems],
+        )
+    return _CsvLayout(columns=columns, option_columns=[options[n] for n in sorted(options)], unnamed_columns=unnamed)
+
+
+def _option_number(name: str) -> int | None:
+    prefix = "option_"
+    if name.startswith(prefix) and name[len(prefix) :].isdigit():
+        return int(name[len(prefix) :])
+    return None
+
+
+def _csv_question(row: list[str], layout: _CsvLayout, width: int, checker: _Checker) -> Question | None:
+    if len(row) > width and any(cell.strip() for cell in row[width:]):
+        checker.add("row", f"has {len(row)} cells but the header has {width} columns")
+    cells = row + [""] * (width - len(row))
+    for position in layout.unnamed_columns:
+        if cells[position].strip():
+            checker.add("row", f"has a value in column {position + 1}, which has no name in the header")
+
+    def cell(column: str) -> str:
+        position = layout.columns.get(column)
+        return cells[position] if position is not None else ""
+
+    category = checker.text(cell("category"), "category", MAX_CATEGORY_CHARS)
+    text = checker.text(cell("question"), "question", MAX_TEXT_CHARS)
+    explanation = checker.text(cell("explanation"), "explanation", MAX_EXPLANATION_CHARS, required=False)
+
+    raw_options = [cells[position] for position in layout.option_columns]
+    while raw_options and not raw_options[-1].strip():  # fewer options than columns: trailing cells empty
+        raw_options.pop()
+    options = checker.options(raw_options, lambda index: f"option_{index + 1}", "options")
+    correct = _csv_correct(cell("correct"), len(raw_options), checker)
+    if checker.problems or category is None or text is None or options is None or correct is None:
+        return None
+    return Question(category=category, text=text, options=options, correct=correct, explanation=explanation)
+
+
+def _csv_correct(value: str, option_count: int, checker: _Checker) -> list[int] | None:
+    """`correct` as spreadsheet users write it: 1-based option numbers separated by `;`."""
+    parts = [part.strip() for part in value.split(";")] if value.strip() else []
+    if not parts:
+        checker.add("correct", "is required: option numbers such as 2 or 1;3")
+        return None
+    if not all(part.isdigit() and part.isascii() for part in parts):
+        checker.add("correct", f"must be option numbers separated by ';' such as 2 or 1;3 (got {value.strip()!r})")
+        return None
+    indexes = [int(part) - 1 for part in parts]
+    before = len(checker.problems)
+    checker.correct(indexes, option_count, "correct", one_based=True)
+    return indexes if len(checker.problems) == before else None

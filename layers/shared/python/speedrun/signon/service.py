@@ -1,0 +1,174 @@
+"""Sign-on: open a speed-run (freeze its questions into the engine, issue the host token) and join
+one (issue a participant token, tell everyone in the run); and the $connect check of a token."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_lambda_powertools import Logger
+
+from speedrun import question_sets
+from speedrun.clock import iso_from_ms, now_ms
+from speedrun.connections import ConnectionsPusher, Pusher
+from speedrun.engine import CreatedRun, Joined, RunConfig, RunEngine
+from speedrun.engine.store import LOBBY_TTL_MS
+from speedrun.errors import Forbidden
+from speedrun.players.commands import check_owner
+from speedrun.question_sets import StoredQuestionSet
+from speedrun.redis_client import redis_from_settings
+from speedrun.settings import Settings, get_settings
+from speedrun.signon.join_limit import JoinRateLimiter
+from speedrun.signon.models import MAX_DURATION_S, CreateSpeedRunRequest, JoinRequest, RunJoined, SpeedRunCreated
+from speedrun.signon.selection import select_questions
+from speedrun.tokens import RunClaims, RunTokens, run_tokens_from_settings
+
+logger = Logger(child=True)
+
+QuestionLoader = Callable[[str, str], StoredQuestionSet]
+"""`(owner, set_id) -> the stored set`; NotFound for an unknown set or someone else's."""
+HandleCheck = Callable[[str, str], object]
+"""`(player handle, caller's Cognito sub or "") -> ...`; Forbidden when the handle is another account's."""
+
+LONGEST_RUN_MS = MAX_DURATION_S * 1000
+"""Once started, no run lasts longer than the largest `duration_s` sign-on accepts (the engine gives
+runs without one the same bound, and a WebSocket connection lives at most that long too)."""
+PARTICIPANT_TOKEN_LIFETIME_MS = LOBBY_TTL_MS + LONGEST_RUN_MS
+
+
+def host_token_expiry_ms(created: CreatedRun) -> int:
+    """The run must start before its lobby expires, and then lasts at most the longest run."""
+    return created.expires_at_ms + LONGEST_RUN_MS
+
+
+def participant_token_expiry_ms(joined_at_ms: int) -> int:
+    """Join does not learn when the run was opened or started, so the widest bound: a day in the
+    lobby and the longest run. The authorizer refuses a token of a run that is gone anyway."""
+    return joined_at_ms + PARTICIPANT_TOKEN_LIFETIME_MS
+
+
+class SignOnService:
+    def __init__(
+        self,
+        engine: RunEngine,
+        tokens: RunTokens,
+        pusher: Pusher,
+        *,
+        ws_url: str,
+        load_questions: QuestionLoader = question_sets.load_questions,
+        join_limiter: JoinRateLimiter | None = None,
+        check_handle: HandleCheck | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.engine = engine
+        self.join_limiter = join_limiter
+        self.check_handle = check_handle
+        self.tokens = tokens
+        self.pusher = pusher
+        self.ws_url = ws_url
+        self.load_questions = load_questions
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> SignOnService:
+        """Everything from the environment; the token keys and Redis client are the process's own
+        when `settings` is None."""
+        redis = redis_from_settings(settings)
+        resolved = settings or get_settings()
+        return cls(
+            RunEngine(redis),
+            run_tokens_from_settings(settings),
+            ConnectionsPusher(),
+            ws_url=resolved.require("ws_url"),
+            join_limiter=JoinRateLimiter(redis, per_minute=resolved.joins_per_ip_per_minute),
+            check_handle=check_owner,
+        )
+
+    def create_speedrun(self, host: str, request: CreateSpeedRunRequest) -> SpeedRunCreated:
+        question_set = self.load_questions(host, request.question_set_id)
+        questions = select_questions(
+            question_set.questions,
+            categories=request.categories,
+            question_count=request.question_count,
+            shuffle=request.shuffle,
+        )
+        config = RunConfig(
+            host=host,
+            name=request.name or question_set.name,
+            question_set_id=question_set.id,
+            question_duration_s=request.question_duration_s,
+            duration_s=request.duration_s,
+            max_participants=request.max_participants,
+            chat=request.chat,
+            shuffle=request.shuffle,
+            categories=request.categories,
+            late_join=request.late_join,
+        )
+        created = self.engine.create_run(config, questions)
+        issued = self.tokens.issue(created.run_id, "host", None, expires_at_ms=host_token_expiry_ms(created))
+        logger.info("speed-run opened", extra={"run_id": created.run_id, "question_count": len(questions)})
+        return SpeedRunCreated(
+            speedrun_id=created.run_id,
+            join_code=created.join_code,
+            host_token=issued.token,
+            ws_url=self.ws_url,
+            expires_at=iso_from_ms(issued.expires_at_ms),
+        )
+
+    def join(self, request: JoinRequest, *, source_ip: str | None = None, player_sub: str | None = None) -> RunJoined:
+        """`source_ip` (the caller's address) is counted against the join-flood limit first; a
+        `player_handle` some account has claimed may only be used by that account (`player_sub`, the
+        caller's verified Cognito sub), so nobody plays into another player's history. A refused
+        join changes nothing in the run."""
+        if self.join_limiter is not None and source_ip:
+            self.join_limiter.admit(source_ip)
+        if self.check_handle is not None and request.player_handle is not None:
+            self.check_handle(request.player_handle, player_sub or "")
+        joined = self.engine.join(request.join_code, request.name, request.player_handle)
+        issued = self.tokens.issue(
+            joined.run_id,
+            "participant",
+            joined.participant_id,
+            expires_at_ms=participant_token_expiry_ms(self.clock()),
+        )
+        self._broadcast_join(joined)
+        return RunJoined(
+            speedrun_id=joined.run_id,
+            participant_id=joined.participant_id,
+            participant_token=issued.token,
+            ws_url=self.ws_url,
+        )
+
+    def _broadcast_join(self, joined: Joined) -> None:
+        try:
+            report = self.pusher.send(joined.pushes)
+            if report.gone:
+                # As the engine does after its own broadcasts: stale sockets are not pushed to again.
+                self.engine.call("forget", joined.run_id, *sorted(report.gone))
+        except Exception:
+            # The participant is in (and must get their token); the others see them in the next
+            # `state` or leaderboard even if this broadcast could not go out.
+            logger.exception("participant_joined broadcast failed", extra={"run_id": joined.run_id})
+            return
+        logger.info(
+            "participant joined",
+            extra={"run_id": joined.run_id, "pushed": report.sent, "gone": len(report.gone)},
+        )
+
+
+class ConnectionAuthorizer:
+    """The $connect check: a valid run token whose run is live and whose bearer was not kicked."""
+
+    def __init__(self, tokens: RunTokens, engine: RunEngine) -> None:
+        self.tokens = tokens
+        self.engine = engine
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> ConnectionAuthorizer:
+        return cls(run_tokens_from_settings(settings), RunEngine(redis_from_settings(settings)))
+
+    def authorize(self, token: str | None) -> RunClaims:
+        """The token's claims; Unauthorized (no or malformed token) or Forbidden (refused)."""
+        claims = self.tokens.verify(token)
+        if not self.engine.connection_allowed(claims.run_id, claims.role, claims.participant_id):
+            raise Forbidden("run is over or participant was removed")
+        return claims

@@ -1,0 +1,225 @@
+"""AWS emulation: moto's server in-process on a loopback port, and the resources the CDK app would create.
+
+Everything is built from the same declarations the CDK app reads: tables from the pynamodb models
+(`speedrun.tables.create_all`), queues and their dead-letter queues from `manifest.QUEUES`, the
+run-token secret, and a Cognito user pool + web client (USER_PASSWORD_AUTH) with a host account.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import string
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from speedrun import manifest
+from speedrun.manifest import FunctionSpec, QueueSpec
+from speedrun.tables import MODELS
+
+logger = logging.getLogger("local_stack.aws")
+
+NAME_PREFIX = "speedrun-local"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
+TOKEN_SECRET_ID = f"{NAME_PREFIX}/run-token-keys"
+HOST_USERNAME = "host"
+LAMBDA_VISIBILITY_FACTOR = 6
+"""AWS recommends a queue visibility timeout of at least 6x the consuming function's timeout."""
+MAX_VISIBILITY_TIMEOUT_S = 43_200
+DLQ_RETENTION_S = 14 * 24 * 3600
+
+
+class MotoServer:
+    """moto's threaded server (Flask/werkzeug) on a free loopback port."""
+
+    def __init__(self) -> None:
+        # moto logs every request through werkzeug: far too chatty for a developer's terminal.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.endpoint_url = ""
+
+    def start(self) -> str:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        # moto's state is global to the process: an earlier stack (or test) in this process must not leak in.
+        reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
+        with urllib.request.urlopen(reset, timeout=30):  # noqa: S310 (loopback moto server)
+            pass
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def client(service: str, endpoint_url: str, region: str) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+    )
+
+
+@dataclass(frozen=True)
+class LocalQueue:
+    spec: QueueSpec
+    url: str
+    arn: str
+    dead_letter_url: str
+    dead_letter_arn: str
+    visibility_timeout_s: int
+
+
+def queue_name(spec: QueueSpec, *, dead_letter: bool = False) -> str:
+    base = f"{NAME_PREFIX}-{spec.name}{'-dlq' if dead_letter else ''}"
+    return f"{base}.fifo" if spec.fifo else base
+
+
+def visibility_timeout_s(spec: QueueSpec, functions: Sequence[FunctionSpec]) -> int:
+    consumer = next((function for function in functions if function.queue_trigger == spec.name), None)
+    timeout_s = consumer.timeout_s if consumer else 30
+    return min(MAX_VISIBILITY_TIMEOUT_S, LAMBDA_VISIBILITY_FACTOR * timeout_s)
+
+
+def create_queues(
+    sqs: Any,
+    specs: Sequence[QueueSpec],
+    functions: Sequence[FunctionSpec],
+    *,
+    visibility_override_s: int | None = None,
+) -> dict[str, LocalQueue]:
+    """Each queue with its dead-letter queue and redrive policy (maxReceiveCount from the spec)."""
+    queues: dict[str, LocalQueue] = {}
+    for spec in specs:
+        fifo_attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if spec.fifo else {}
+        dlq_url = sqs.create_queue(
+            QueueName=queue_name(spec, dead_letter=True),
+            Attributes={**fifo_attributes, "MessageRetentionPeriod": str(DLQ_RETENTION_S)},
+        )["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        visibility = (
+            visibility_override_s if visibility_override_s is not None else visibility_timeout_s(spec, functions)
+        )
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}
+        url = sqs.create_queue(
+            QueueName=queue_name(spec),
+            Attributes={
+                **fifo_attributes,
+                "VisibilityTimeout": str(visibility),
+                "RedrivePolicy": json.dumps(redrive),
+            },
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[spec.name] = LocalQueue(spec, url, arn, dlq_url, dlq_arn, visibility)
+    return queues
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_pool_id: str
+    client_id: str
+    host_username: str
+    host_password: str
+
+
+def strong_password() -> str:
+    """Meets Cognito's default policy: 8+ chars with upper, lower, digit and symbol."""
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(16))
+    return f"{core}Aa1!"
+
+
+def create_identity(cognito: Any, *, username: str = HOST_USERNAME, password: str | None = None) -> Identity:
+    """A user pool like the CDK one, its web client (USER_PASSWORD_AUTH) and a confirmed host account."""
+    pool_id = cognito.create_user_pool(
+        PoolName=f"{NAME_PREFIX}-users",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+        AutoVerifiedAttributes=["email"],
+        UsernameConfiguration={"CaseSensitive": False},
+    )["UserPool"]["Id"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName=f"{NAME_PREFIX}-web",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    password = password or strong_password()
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=username,
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": f"{username}@speedrun.local"},
+            {"Name": "email_verified", "Value": "true"},
+        ],
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
+    return Identity(pool_id, client_id, username, password)
+
+
+def issuer(region: str, user_pool_id: str) -> str:
+    """moto signs ID tokens with the public Cognito issuer of the pool, as the JWT authorizer expects."""
+    return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+
+
+LOCAL_JOINS_PER_IP_PER_MINUTE = 100_000
+
+
+def function_environment(
+    *,
+    endpoint_url: str,
+    region: str,
+    queues: dict[str, LocalQueue],
+    question_store: str,
+    redis_url: str,
+    connections_url: str,
+    ws_url: str,
+    identity: Identity,
+    log_level: str = "warning",
+) -> dict[str, str]:
+    """Every variable the CDK app sets on any function (the local stack runs them all in one process)."""
+    env = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        **FAKE_CREDENTIALS,
+        "STAGE": "local",
+        manifest.QUESTION_STORE_ENV: question_store,
+        manifest.REDIS_URL_ENV: redis_url,
+        manifest.REDIS_CLUSTER_ENV: "0",
+        manifest.TOKEN_SECRET_ENV: TOKEN_SECRET_ID,
+        manifest.CONNECTIONS_URL_ENV: connections_url,
+        manifest.WS_URL_ENV: ws_url,
+        manifest.USER_POOL_CLIENT_ID_ENV: identity.client_id,
+        manifest.COGNITO_ISSUER_ENV: issuer(region, identity.user_pool_id),
+        manifest.COGNITO_JWKS_URL_ENV: f"{endpoint_url}/{identity.user_pool_id}/.well-known/jwks.json",
+        # Every local client (bots, browsers, the demo) joins from 127.0.0.1: one "IP" for all of them.
+        manifest.JOINS_PER_IP_PER_MINUTE_ENV: str(LOCAL_JOINS_PER_IP_PER_MINUTE),
+        "POWERTOOLS_SERVICE_NAME": "speedrun",
+        "POWERTOOLS_METRICS_NAMESPACE": "SpeedRun/local",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": log_level.upper(),
+    }
+    for table in MODELS:
+        env[manifest.table_env(table)] = table
+    for name, queue in queues.items():
+        env[manifest.queue_env(name)] = queue.url
+    return env

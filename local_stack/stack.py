@@ -1,0 +1,336 @@
+"""Starts and stops the whole local platform: Redis, moto (AWS), the gateway on one port, queue pollers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from local_stack import aws, client
+from local_stack.functions import Functions
+from local_stack.gateway import IDLE_TIMEOUT_S, MAX_CONNECTION_S, WEBSOCKET_MESSAGE_LIMIT_BYTES, Gateway
+from local_stack.persistence import DataDir, restore_user_sub, user_sub
+from local_stack.queues import DEFAULT_WAIT_S, QueuePoller
+from local_stack.redis_backend import LocalRedis, free_port, start_redis
+from speedrun import manifest
+from speedrun.identity import cognito_verifier_from_settings
+from speedrun.manifest import FunctionSpec, QueueSpec
+from speedrun.settings import get_settings
+from speedrun.tables import MODELS, create_all
+from speedrun.tokens import ensure_token_secret
+
+ROOT = Path(__file__).resolve().parents[1]
+logger = logging.getLogger("local_stack")
+
+
+PROCESS_CACHE_PACKAGES = ("speedrun.", "lambdas.")
+
+
+@dataclass
+class StackOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    """0 picks a free port."""
+    data_dir: Path | None = None
+    """Keep the question store (and Redis's append-only file) here; None keeps everything in memory/temp."""
+    web_dir: Path | None = ROOT / "web"
+    examples_dir: Path | None = ROOT / "examples"
+    functions: Sequence[FunctionSpec] = manifest.FUNCTIONS
+    queues: Sequence[QueueSpec] = manifest.QUEUES
+    handler_package: str = "lambdas"
+    redis_url: str | None = None
+    """None: `REDIS_URL` from the environment, else a private redis-server, else embedded fakeredis."""
+    region: str = "us-east-1"
+    idle_timeout_s: float = IDLE_TIMEOUT_S
+    max_connection_s: float = MAX_CONNECTION_S
+    queue_visibility_timeout_s: int | None = None
+    """None: 6x the consumer's timeout, as deployed. Tests shorten it to see redeliveries quickly."""
+    poll_wait_s: int = DEFAULT_WAIT_S
+    log_level: str = "warning"
+
+
+@dataclass
+class LocalStack:
+    options: StackOptions = field(default_factory=StackOptions)
+    base_url: str = ""
+    ws_url: str = ""
+    identity: aws.Identity | None = None
+    redis: LocalRedis | None = None
+    gateway: Gateway | None = None
+    queues: dict[str, aws.LocalQueue] = field(default_factory=dict)
+    pollers: dict[str, QueuePoller] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    question_store: Path | None = None
+    missing_functions: list[str] = field(default_factory=list)
+    """Functions whose handler module is not written yet (their routes answer 501)."""
+    sample_sets: list[str] = field(default_factory=list)
+    """What happened to each sample question set at start (loaded / refused / handler missing)."""
+    restored_items: int = 0
+    """DynamoDB items written back from the data folder at start."""
+    _data: DataDir | None = None
+    _moto: aws.MotoServer | None = None
+    _server: uvicorn.Server | None = None
+    _server_thread: threading.Thread | None = None
+    _saved_environment: dict[str, str] = field(default_factory=dict)
+    _scratch: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def host_username(self) -> str:
+        return self._identity().host_username
+
+    @property
+    def host_password(self) -> str:
+        return self._identity().host_password
+
+    def _identity(self) -> aws.Identity:
+        if self.identity is None:
+            raise RuntimeError("the local stack is not started")
+        return self.identity
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        options = self.options
+        try:
+            self._start(options)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, options: StackOptions) -> None:
+        port = options.port or free_port(options.host)
+        public_host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "127.0.0.1") else options.host  # noqa: S104
+        self.base_url = f"http://{public_host}:{port}"
+        self.ws_url = f"ws://{public_host}:{port}/ws"
+        self._saved_environment = dict(os.environ)
+
+        if options.data_dir is not None:
+            options.data_dir.mkdir(parents=True, exist_ok=True)
+            question_store = options.data_dir / "question-sets"
+            redis_dir: Path | None = options.data_dir / "redis"
+            (options.data_dir / "redis").mkdir(exist_ok=True)
+        else:
+            self._scratch = tempfile.TemporaryDirectory(prefix="speedrun-local-")
+            question_store = Path(self._scratch.name) / "question-sets"
+            redis_dir = None
+        question_store.mkdir(parents=True, exist_ok=True)
+        self.question_store = question_store
+        self.redis = start_redis(options.redis_url or os.environ.get(manifest.REDIS_URL_ENV), redis_dir)
+
+        self._moto = aws.MotoServer()
+        endpoint = self._moto.start()
+        sqs = aws.client("sqs", endpoint, options.region)
+        self.queues = aws.create_queues(
+            sqs, options.queues, options.functions, visibility_override_s=options.queue_visibility_timeout_s
+        )
+        data = DataDir(options.data_dir) if options.data_dir is not None else None
+        self._data = data
+        identity = self._create_host_account(aws.client("cognito-idp", endpoint, options.region), data)
+        self.identity = identity
+        self.environment = aws.function_environment(
+            endpoint_url=endpoint,
+            region=options.region,
+            queues=self.queues,
+            question_store=str(question_store),
+            redis_url=self.redis.url,
+            connections_url=self.base_url,
+            ws_url=self.ws_url,
+            identity=identity,
+            log_level=options.log_level,
+        )
+        # The handlers run in this process: they read exactly these variables, as on Lambda.
+        os.environ.update(self.environment)
+        _forget_process_caches()
+        create_all()
+        self._ensure_token_secret(aws.client("secretsmanager", endpoint, options.region), data)
+        if data is not None:
+            dynamodb = aws.client("dynamodb", endpoint, options.region)
+            self.restored_items = data.load_tables(dynamodb, _table_names())
+
+        functions = Functions(options.functions, package=options.handler_package, region=options.region)
+        self.missing_functions = functions.preload()
+        self.gateway = Gateway(
+            functions,
+            region=options.region,
+            jwt_authorizer=cognito_verifier_from_settings(),
+            cognito_endpoint=endpoint,
+            client_config=self.client_config,
+            web_dir=options.web_dir,
+            idle_timeout_s=options.idle_timeout_s,
+            max_connection_s=options.max_connection_s,
+        )
+        config = uvicorn.Config(
+            self.gateway.app,
+            host=options.host,
+            port=port,
+            log_level=options.log_level,
+            lifespan="off",
+            ws_max_size=WEBSOCKET_MESSAGE_LIMIT_BYTES,
+            ws_ping_interval=None,  # API Gateway sends no pings: clients keep connections alive themselves
+        )
+        self._server = uvicorn.Server(config)
+        self._server_thread = threading.Thread(target=self._server.run, name="gateway", daemon=True)
+        self._server_thread.start()
+        while not self._server.started:
+            if not self._server_thread.is_alive():
+                raise RuntimeError(f"the gateway could not listen on {options.host}:{port}")
+            time.sleep(0.02)
+
+        for queue_name, consumer in queue_consumers(options.queues, options.functions).items():
+            poller = QueuePoller(
+                self.queues[queue_name],
+                consumer,
+                functions,
+                aws.client("sqs", endpoint, options.region),
+                region=options.region,
+                wait_s=options.poll_wait_s,
+            )
+            poller.start()
+            self.pollers[queue_name] = poller
+        if options.examples_dir is not None:
+            self.sample_sets = self.load_samples(options.examples_dir)
+
+    def _create_host_account(self, cognito: Any, data: DataDir | None) -> aws.Identity:
+        saved = data.host_account() if data is not None else None
+        identity = aws.create_identity(cognito, password=saved[0] if saved else None)
+        if data is not None and saved is not None:
+            restore_user_sub(self.options.region, identity.user_pool_id, identity.host_username, saved[1])
+        elif data is not None:
+            sub = user_sub(cognito, identity.user_pool_id, identity.host_username)
+            data.save_host_account(identity.host_password, sub)
+        return identity
+
+    @staticmethod
+    def _ensure_token_secret(secrets_manager: Any, data: DataDir | None) -> None:
+        saved = data.token_secret() if data is not None else None
+        if saved is not None:
+            secrets_manager.create_secret(Name=aws.TOKEN_SECRET_ID, SecretString=saved)
+        ensure_token_secret(aws.TOKEN_SECRET_ID)
+        if data is not None and saved is None:
+            data.save_token_secret(secrets_manager.get_secret_value(SecretId=aws.TOKEN_SECRET_ID)["SecretString"])
+
+    def client_config(self) -> dict[str, Any]:
+        identity = self._identity()
+        return {
+            "api_url": f"{self.base_url}/api",
+            "ws_url": self.ws_url,
+            "region": self.options.region,
+            "user_pool_id": identity.user_pool_id,
+            "user_pool_client_id": identity.client_id,
+            "cognito_endpoint": f"{self.base_url}/cognito/",
+        }
+
+    def sign_in_host(self) -> str:
+        identity = self._identity()
+        return client.sign_in(self.base_url, identity.client_id, identity.host_username, identity.host_password)
+
+    def load_samples(self, examples_dir: Path) -> list[str]:
+        """Upload every sample set through the real upload route, as the host."""
+        files = sorted(path for path in examples_dir.glob("*") if path.suffix in (".json", ".csv"))
+        if not files:
+            return []
+        token = self.sign_in_host()
+        outcomes = []
+        for path in files:
+            upload = client.upload_question_set(self.base_url, token, path.name, path.read_bytes())
+            if upload.status == 201:
+                outcomes.append(f"{path.name}: loaded as {upload.json().get('id')}")
+            else:
+                outcomes.append(f"{path.name}: HTTP {upload.status} {upload.body[:120].decode(errors='replace')}")
+        return outcomes
+
+    def banner(self) -> str:
+        identity = self._identity()
+        lines = [
+            "speed-run local stack",
+            f"  web client   {self.base_url}/",
+            f"  HTTP API     {self.base_url}/api",
+            f"  WebSocket    {self.ws_url}",
+            f"  host login   user {identity.host_username!r}  password {identity.host_password!r}",
+            f"  Redis        {self.redis.description if self.redis else '-'}",
+            f"  AWS (moto)   {self.environment.get('AWS_ENDPOINT_URL')}  (DynamoDB, SQS, Secrets Manager, Cognito)",
+            f"  questions    {self.question_store}",
+            f"  kept data    {self._data.root} ({self.restored_items} DynamoDB items restored)"
+            if self._data
+            else "  kept data    none: everything lives in memory until Ctrl-C (use --data DIR to keep it)",
+        ]
+        if self.missing_functions:
+            lines.append(f"  not written  {', '.join(self.missing_functions)} (their routes answer 501)")
+        lines += [f"  sample set   {outcome}" for outcome in self.sample_sets]
+        lines.append("  Ctrl-C stops everything")
+        return "\n".join(lines)
+
+    def stop(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+        self.pollers.clear()
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._server_thread is not None:
+                self._server_thread.join(timeout=15)
+            self._server = None
+        if self.gateway is not None:
+            self.gateway.shutdown()
+            self.gateway = None
+        if self._moto is not None:
+            if self._data is not None and self.identity is not None:
+                dynamodb = aws.client("dynamodb", self._moto.endpoint_url, self.options.region)
+                saved = self._data.save_tables(dynamodb, _table_names())
+                logger.warning("kept %d DynamoDB items in %s", saved, self._data.tables_dir)
+            self._moto.stop()
+            self._moto = None
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+        if self._saved_environment:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            self._saved_environment = {}
+            _forget_process_caches()
+
+
+def queue_consumers(queues: Sequence[QueueSpec], functions: Sequence[FunctionSpec]) -> dict[str, FunctionSpec]:
+    """Queue name -> the function its event source mapping invokes (queues nobody consumes are left out)."""
+    consumers = {}
+    for queue in queues:
+        consumer = next((function for function in functions if function.queue_trigger == queue.name), None)
+        if consumer is not None:
+            consumers[queue.name] = consumer
+    return consumers
+
+
+def _table_names() -> list[str]:
+    return [model.Meta.table_name for model in MODELS.values()]
+
+
+def _forget_process_caches() -> None:
+    """Settings are read once per process, handler modules and the shared package keep what they
+    built from them in `functools.cache`s (clients, services, verifiers), and pynamodb keeps one
+    connection per model (with the endpoint of its first use); the stack changes the environment
+    all of them come from, and a second stack in the same process must not inherit the first's."""
+    get_settings.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(PROCESS_CACHE_PACKAGES):
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
+                value.cache_clear()
+    for model in MODELS.values():
+        model._connection = None

@@ -1,0 +1,218 @@
+"""Pydantic models of every server -> client frame of the WebSocket protocol (protocol.md), strict:
+documented fields with their types, plus the few additive fields the engine documents
+(docs/engine.md); anything else (a leaked `correct`, a stray internal field) is a violation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter
+
+ERROR_CODES = (
+    "bad_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "out_of_order",
+    "not_running",
+    "rate_limited",
+    "too_large",
+    "unavailable",
+    "internal",
+)
+"""protocol.md, "Error codes"."""
+
+
+def _iso_utc(value: str) -> str:
+    if not value.endswith("Z"):
+        raise ValueError("not an ISO-8601 UTC time")
+    datetime.fromisoformat(value)
+    return value
+
+
+IsoTime = Annotated[StrictStr, AfterValidator(_iso_utc)]
+Count = Annotated[StrictInt, Field(ge=0)]
+Outcome = Literal["correct", "incorrect", "timeout"]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+
+    request_id: StrictStr | None = Field(default=None, max_length=64)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class BoardEntry(_Part):
+    rank: Annotated[StrictInt, Field(ge=1)]
+    participant_id: StrictStr
+    name: StrictStr
+    score: Count
+    answered: Count
+    elapsed_ms: Count
+
+
+class ParticipantSummary(_Part):
+    participant_id: StrictStr
+    name: StrictStr
+    connected: StrictBool
+    finished: StrictBool
+
+
+class QuestionFrame(_Frame):
+    type: Literal["question"]
+    index: Count
+    category: StrictStr
+    text: StrictStr
+    options: list[StrictStr] = Field(min_length=1)
+    select_count: Annotated[StrictInt, Field(ge=1)]
+    served_at: IsoTime
+    deadline: Count
+
+
+class StateFrame(_Frame):
+    type: Literal["state"]
+    role: Literal["host", "participant"]
+    speedrun_id: StrictStr
+    status: Literal["lobby", "running", "completed"]
+    name: StrictStr
+    question_count: Count
+    question_duration_s: Count
+    started_at: IsoTime | None
+    ends_at: IsoTime | None
+    participants: list[ParticipantSummary] | Count
+    leaderboard: list[BoardEntry]
+    participant_count: Count
+    chat: StrictBool
+    # participants only
+    participant_id: StrictStr | None = None
+    participant_name: StrictStr | None = None
+    next_index: Count | None = None
+    score: Count | None = None
+    rank: Annotated[StrictInt, Field(ge=1)] | None = None
+    elapsed_ms: Count | None = None
+    finished: StrictBool | None = None
+    current_question: QuestionFrame | None = None
+
+
+class ParticipantJoinedFrame(_Frame):
+    type: Literal["participant_joined"]
+    participant_id: StrictStr
+    name: StrictStr
+    participant_count: Count
+
+
+class ParticipantLeftFrame(_Frame):
+    type: Literal["participant_left"]
+    participant_id: StrictStr
+    reason: Literal["kicked"]
+    participant_count: Count
+
+
+class StartedFrame(_Frame):
+    type: Literal["started"]
+    started_at: IsoTime
+    ends_at: IsoTime
+    question_count: Count
+    question_duration_s: Count
+
+
+class AnswerResultFrame(_Frame):
+    type: Literal["answer_result"]
+    index: Count
+    outcome: Outcome
+    points: Annotated[StrictInt, Field(ge=0, le=1000)]
+    score: Count
+    correct_options: list[Count] = Field(min_length=1)
+    finished: StrictBool
+    rank: Annotated[StrictInt, Field(ge=1)]
+
+
+class ParticipantAnsweredFrame(_Frame):
+    type: Literal["participant_answered"]
+    participant_id: StrictStr
+    name: StrictStr
+    index: Count
+    outcome: Outcome
+    points: Annotated[StrictInt, Field(ge=0, le=1000)]
+    score: Count
+
+
+class ParticipantFinishedFrame(_Frame):
+    type: Literal["participant_finished"]
+    participant_id: StrictStr
+    name: StrictStr
+    score: Count
+    elapsed_ms: Count
+
+
+class LeaderboardFrame(_Frame):
+    type: Literal["leaderboard"]
+    entries: list[BoardEntry]
+    participant_count: Count
+
+
+class CompletedFrame(_Frame):
+    type: Literal["completed"]
+    reason: Literal["all_finished", "deadline", "host_ended"]
+    completed_at: IsoTime
+    leaderboard: list[BoardEntry]
+    participant_count: Count
+
+
+class ResultsFrame(_Frame):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    type: Literal["results"]
+    speedrun_id: StrictStr
+    questions: list[dict[str, Any]]
+
+
+class MessageFrame(_Frame):
+    type: Literal["message"]
+    from_: StrictStr = Field(alias="from")
+    from_name: StrictStr
+    to: StrictStr = Field(min_length=1, max_length=64)
+    content: StrictStr = Field(min_length=1, max_length=500)
+    sent_at: IsoTime
+
+
+class ErrorFrame(_Frame):
+    type: Literal["error"]
+    code: Literal[ERROR_CODES]  # type: ignore[valid-type]
+    message: StrictStr
+
+
+class PongFrame(_Frame):
+    type: Literal["pong"]
+
+
+ServerFrame = Annotated[
+    StateFrame
+    | ParticipantJoinedFrame
+    | ParticipantLeftFrame
+    | StartedFrame
+    | QuestionFrame
+    | AnswerResultFrame
+    | ParticipantAnsweredFrame
+    | ParticipantFinishedFrame
+    | LeaderboardFrame
+    | CompletedFrame
+    | ResultsFrame
+    | MessageFrame
+    | ErrorFrame
+    | PongFrame,
+    Field(discriminator="type"),
+]
+
+SERVER_FRAME: TypeAdapter[Any] = TypeAdapter(ServerFrame)
+
+
+def validate_server_frame(frame: Any) -> BaseModel:
+    """The frame as its protocol model; raises pydantic's ValidationError when it breaks the contract."""
+    model: BaseModel = SERVER_FRAME.validate_python(frame)
+    return model

@@ -1,0 +1,111 @@
+"""The sign-on test world: moto (Secrets Manager, DynamoDB), a question-set folder, the real engine
+on the test Redis, and a pusher that records instead of calling @connections."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+import redis
+from moto import mock_aws
+
+from speedrun.connections import Push, SendReport
+from speedrun.engine import RunEngine
+from speedrun.question_sets import QuestionSetService, load_questions
+from speedrun.question_sets.repository import DynamoQuestionSetRepository
+from speedrun.question_sets.store import FolderQuestionStore
+from speedrun.signon import SignOnService
+from speedrun.tables import QuestionSetModel
+from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
+
+SECRET_ID = "speedrun/test/token-keys"
+WS_URL = "ws://127.0.0.1:9/ws"
+HOST_SUB = "host-sub-1"
+OTHER_HOST_SUB = "host-sub-2"
+
+
+@dataclass
+class RecordingPusher:
+    pushes: list[Push] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+    """Connection ids that answer 410 Gone."""
+    broken: bool = False
+    """Every send raises (as a misconfigured @connections endpoint would)."""
+
+    def send(self, pushes: Sequence[Push]) -> SendReport:
+        if self.broken:
+            raise RuntimeError("@connections unreachable")
+        self.pushes.extend(push for push in pushes if push.connection_id not in self.gone)
+        gone = [push.connection_id for push in pushes if push.connection_id in self.gone]
+        return SendReport(sent=len(pushes) - len(gone), gone=gone)
+
+    def close(self, connection_id: str) -> None:
+        self.closed.append(connection_id)
+
+
+@dataclass
+class SignOnWorld:
+    engine: RunEngine
+    tokens: RunTokens
+    pusher: RecordingPusher
+    question_sets: QuestionSetService
+    service: SignOnService
+
+    def upload(self, questions: list[dict[str, Any]], *, owner: str = HOST_SUB, name: str = "Test set") -> str:
+        content = json.dumps({"name": name, "questions": questions}).encode()
+        return self.question_sets.upload(owner, content, filename="set.json", name=None).id
+
+
+def question(n: int, category: str = "general") -> dict[str, Any]:
+    return {
+        "category": category,
+        "text": f"Question {n}?",
+        "options": [f"a{n}", f"b{n}", f"c{n}"],
+        "correct": [n % 3],
+        "explanation": f"Because {n}.",
+    }
+
+
+@cache
+def _secrets_client() -> Any:
+    # Creating a boto3 client costs ~1 s (service models); moto intercepts one made once just the same.
+    return boto3.client("secretsmanager", region_name="us-east-1")
+
+
+@contextmanager
+def signon_world(redis_url: str, question_dir: Path) -> Iterator[SignOnWorld]:
+    with mock_aws():
+        secrets_client = _secrets_client()
+        ensure_token_secret(SECRET_ID, client=secrets_client)
+        QuestionSetModel.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        question_sets = QuestionSetService(FolderQuestionStore(question_dir), DynamoQuestionSetRepository())
+        engine = RunEngine(redis.Redis.from_url(redis_url, decode_responses=True))
+        tokens = RunTokens(SecretsManagerKeys(SECRET_ID, client=secrets_client))
+        pusher = RecordingPusher()
+        service = SignOnService(
+            engine,
+            tokens,
+            pusher,
+            ws_url=WS_URL,
+            load_questions=lambda owner, set_id: load_questions(owner, set_id, service=question_sets),
+        )
+        yield SignOnWorld(engine, tokens, pusher, question_sets, service)
+
+
+class FakeLambdaContext:
+    function_name = "test"
+    memory_limit_in_mb = 128
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    log_group_name = "/aws/lambda/test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000

@@ -1,0 +1,67 @@
+"""`GET /api/openapi.json`: one OpenAPI 3.1 document merged from every HTTP handler module that exists."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+import lambdas.api_docs as api_docs
+from speedrun import manifest
+from tests.support.question_sets import FakeLambdaContext, http_event
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    response = api_docs.handler(http_event("GET", "/api/openapi.json", sub=None), FakeLambdaContext())
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "application/json"
+    parsed: dict[str, Any] = json.loads(response["body"])
+    return parsed
+
+
+def test_the_document_is_openapi_3_1_with_the_platform_title(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    assert document["info"]["title"] == "Speed-run platform API"
+    OpenAPI.model_validate(document)
+
+
+def test_bearer_jwt_is_the_default_security_and_public_routes_need_none(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A Cognito ID token (hosts, players) or, where noted, a run-scoped token from sign-on.",
+    }
+    assert document["security"] == [{"bearerAuth": []}]
+    assert document["paths"]["/api/openapi.json"]["get"]["security"] == []
+
+
+def test_the_question_set_routes_are_described(document: dict[str, Any]) -> None:
+    sets = document["paths"]["/api/question-sets"]
+    upload_body = sets["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    body_schema = document["components"]["schemas"][upload_body["$ref"].rsplit("/", 1)[1]]
+    assert body_schema["required"] == ["file"]
+    assert body_schema["properties"]["file"]["format"] == "binary"
+    assert "name" in body_schema["properties"]
+    assert set(sets["post"]["responses"]) == {"201", "400", "401", "413"}
+    assert sets["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/QuestionSetPage"
+    }
+    assert "get" in document["paths"]["/api/question-sets/{set_id}"]
+
+
+def test_every_route_of_every_existing_http_module_is_in_the_document(document: dict[str, Any]) -> None:
+    existing = {name.rsplit(".", 1)[-1] for name in api_docs.http_function_modules()}
+    assert {"question_sets", "api_docs"} <= existing
+    expected = {(route.path, route.method.lower()) for route, spec in manifest.http_routes() if spec.module in existing}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert expected <= documented
+
+
+def test_validation_errors_are_documented_as_the_400_the_resolver_sends(document: dict[str, Any]) -> None:
+    statuses = {status for item in document["paths"].values() for op in item.values() for status in op["responses"]}
+    assert "422" not in statuses
+    assert "ErrorBody" in document["components"]["schemas"]

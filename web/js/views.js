@@ -1,0 +1,127 @@
+// Views the host and participant pages share: leaderboard table, per-question chart, connection badge.
+import { el, formatElapsed, formatPoints } from "./dom.js";
+
+/** Renders leaderboard entries [{rank, participant_id, name, score, answered, elapsed_ms}] into a table body. */
+export function renderLeaderboard(tbody, entries, { highlightId, questionCount } = {}) {
+  tbody.replaceChildren(
+    ...(entries || []).map((entry) =>
+      el(
+        "tr",
+        { class: entry.participant_id === highlightId ? "me" : null, dataset: { participantId: entry.participant_id } },
+        el("td", { class: "num", text: entry.rank }),
+        el("td", { text: entry.participant_id === highlightId ? `${entry.name} (you)` : entry.name }),
+        el("td", { class: "num", text: formatPoints(entry.score) }),
+        el("td", {
+          class: "num",
+          text: questionCount ? `${entry.answered ?? 0}/${questionCount}` : (entry.answered ?? 0),
+        }),
+        el("td", { class: "num", text: formatElapsed(entry.elapsed_ms) }),
+      ),
+    ),
+  );
+  if (!entries || entries.length === 0) {
+    tbody.append(el("tr", {}, el("td", { colspan: 5, class: "empty", text: "No scores yet." })));
+  }
+}
+
+const OUTCOMES = [
+  ["correct", "Correct"],
+  ["incorrect", "Incorrect"],
+  ["timeout", "Timed out"],
+];
+
+/**
+ * A stacked horizontal bar per question (correct / incorrect / timeout), plain DOM and CSS.
+ * `questions`: the host `results` questions (with *_answerers lists).
+ */
+export function renderOutcomeChart(container, questions) {
+  const rows = (questions || []).map((question) => {
+    const counts = Object.fromEntries(
+      OUTCOMES.map(([outcome]) => [outcome, (question[`${outcome}_answerers`] || []).length]),
+    );
+    const total = counts.correct + counts.incorrect + counts.timeout;
+    const summary = OUTCOMES.map(([outcome, label]) => `${counts[outcome]} ${label.toLowerCase()}`).join(", ");
+    return el(
+      "div",
+      { class: "chart-row", role: "listitem" },
+      el("span", { class: "chart-label", text: `Q${question.index + 1}`, title: question.text }),
+      el(
+        "span",
+        { class: "chart-bar", role: "img", "aria-label": `Question ${question.index + 1}: ${summary}` },
+        ...OUTCOMES.filter(([outcome]) => counts[outcome] > 0).map(([outcome, label]) =>
+          el(
+            "span",
+            {
+              class: `chart-segment ${outcome}`,
+              style: `flex-grow: ${counts[outcome]}`,
+              title: `${label}: ${counts[outcome]}`,
+            },
+            String(counts[outcome]),
+          ),
+        ),
+        total === 0 ? el("span", { class: "chart-segment none", text: "no answers" }) : null,
+      ),
+    );
+  });
+  const legend = el(
+    "p",
+    { class: "chart-legend" },
+    ...OUTCOMES.map(([outcome, label]) => el("span", { class: `legend ${outcome}` }, el("i", { "aria-hidden": "true" }), label)),
+  );
+  container.replaceChildren(legend, el("div", { class: "chart", role: "list" }, ...rows));
+}
+
+/** A small "connected / reconnecting" badge from LiveSocket status updates. */
+export function renderConnection(badge, status) {
+  const labels = {
+    connecting: "Connecting…",
+    open: "Live",
+    reconnecting: status.failures > 2 ? `Reconnecting (attempt ${status.failures + 1})…` : "Reconnecting…",
+    closed: "Offline",
+  };
+  badge.textContent = labels[status.state] || status.state;
+  badge.dataset.state = status.state;
+}
+
+/**
+ * Wires a chat panel (form #chat-form, select #chat-to, input #chat-text, list #chat-log).
+ * `send(to, content)` returns false when it could not send (offline).
+ */
+export function wireChat(send) {
+  const form = document.getElementById("chat-form");
+  const input = document.getElementById("chat-text");
+  const status = el("p", { class: "form-error", role: "alert", hidden: true });
+  form.after(status);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const content = input.value.trim();
+    if (!content) return;
+    if (send(document.getElementById("chat-to").value, content)) {
+      input.value = "";
+      status.hidden = true;
+    } else {
+      status.textContent = "Not sent: reconnecting…";
+      status.hidden = false;
+    }
+  });
+  return status;
+}
+
+/** Adds a `message` frame to #chat-log; `nameOf(participant_id)` names recipients of our own messages. */
+export function appendChat(message, ownId, nameOf = (id) => id) {
+  const log = document.getElementById("chat-log");
+  const mine = message.from === ownId;
+  let to = "you";
+  if (message.to === "all") to = "everyone";
+  else if (mine) to = message.to === "host" ? "host" : nameOf(message.to);
+  log.append(
+    el(
+      "li",
+      { class: mine ? "mine" : null },
+      el("strong", { text: mine ? "You" : message.from_name || message.from }),
+      el("span", { class: "muted", text: ` → ${to}` }),
+      el("p", { text: message.content }),
+    ),
+  );
+  log.scrollTop = log.scrollHeight;
+}
