@@ -36,6 +36,8 @@ _lock = threading.Lock()
 # Short timeouts: a Lambda answering a WebSocket frame must report `unavailable` quickly, not hang.
 _CONNECT_TIMEOUT_S = 2.0
 _SOCKET_TIMEOUT_S = 5.0
+_POOL_CONNECTIONS = 64
+"""Each script call holds a connection for well under a millisecond, so 64 serve thousands of calls a second."""
 
 
 def _retry() -> Retry:
@@ -94,8 +96,13 @@ def _connect(url: str, *, cluster: bool, credentials: CredentialProvider | None 
             retry=_retry(),
             credential_provider=credentials,
         )
-    return redis.Redis.from_url(
+    # A Lambda container serves one event at a time, but the local stack runs every handler in one
+    # process on many threads: callers beyond the pool's size wait for a free connection (bounded by
+    # the socket timeout) instead of failing with MaxConnectionsError, as redis-py's default pool does.
+    pool = redis.BlockingConnectionPool.from_url(
         url,
+        max_connections=_POOL_CONNECTIONS,
+        timeout=_SOCKET_TIMEOUT_S,
         decode_responses=True,
         socket_connect_timeout=_CONNECT_TIMEOUT_S,
         socket_timeout=_SOCKET_TIMEOUT_S,
@@ -103,3 +110,4 @@ def _connect(url: str, *, cluster: bool, credentials: CredentialProvider | None 
         health_check_interval=30,
         credential_provider=credentials,
     )
+    return redis.Redis(connection_pool=pool)

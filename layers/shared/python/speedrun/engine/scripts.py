@@ -17,9 +17,12 @@ from importlib import resources
 from typing import Any
 
 import redis
+from aws_lambda_powertools import Logger
 
 from speedrun.engine.keys import run_keys
 from speedrun.errors import ERRORS_BY_CODE, DomainError, Unavailable
+
+logger = Logger(child=True)
 
 SCRIPT_NAMES = (
     "create",
@@ -47,6 +50,7 @@ def redis_errors_as_unavailable() -> Iterator[None]:
     try:
         yield
     except (redis.ConnectionError, redis.TimeoutError) as exc:
+        logger.warning("live state store unreachable", extra={"cause": repr(exc)})
         raise Unavailable("live state store unavailable, retry") from exc
 
 
