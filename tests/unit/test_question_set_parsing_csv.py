@@ -102,6 +102,9 @@ def test_every_problem_on_every_line_is_reported() -> None:
         ),
         ("category,question,option_1,option_2,correct,difficulty", "unknown column 'difficulty'"),
         ("category,question,option_1,option_2,option_2,correct", "column 'option_2' appears more than once"),
+        # not ASCII digits: an unknown column, not an option (the hypothesis fuzz found '¹' crashing int())
+        ("category,question,option_1,option_2,option_¹3,correct", "unknown column 'option_¹3'"),
+        ("category,question,option_1,option_2,option_٣,correct", "unknown column 'option_٣'"),
         (
             "category,question," + ",".join(f"option_{n}" for n in range(1, 10)) + ",correct",
             "needs 2 to 8 option columns option_1..option_N (has 9)",

@@ -359,8 +359,10 @@ def _csv_layout(header: list[str]) -> _CsvLayout:
 
 def _option_number(name: str) -> int | None:
     prefix = "option_"
-    if name.startswith(prefix) and name[len(prefix) :].isdigit():
-        return int(name[len(prefix) :])
+    suffix = name[len(prefix) :]
+    # ASCII digits only: str.isdigit() also accepts superscripts ('option_¹'), which int() refuses.
+    if name.startswith(prefix) and suffix.isascii() and suffix.isdigit():
+        return int(suffix)
     return None
 
 
