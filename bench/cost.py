@@ -69,10 +69,7 @@ def run_cost(run: dict[str, Any], *, naive: bool = False) -> dict[str, Any]:
         pushes_by_phase["game"] = run["naive_game_pushes"]
         units["game"] = answers * per_answer_units
     inbound = sum(invocations.get(key, 0) for key in invocations if key not in ("$connect", "$disconnect"))
-    # each client frame, its route response (none for a reply pushed ahead of its broadcast: that
-    # one is among the pushes; the naive protocol has no broadcast to get ahead of), then the pushes
-    route_responses = inbound - (0 if naive else run.get("replies_pushed_ahead", 0))
-    messages = inbound + route_responses + sum(units.values())
+    messages = inbound * 2 + sum(units.values())  # each client frame + its route response, then the pushes
     connection_minutes = connections * (_assumed("lobby_minutes") + run["simulated_game_s"] / 60)
 
     def push_seconds(pushes: int) -> float:

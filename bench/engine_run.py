@@ -60,15 +60,8 @@ class CountingPusher:
         self.sizes_by_type: dict[str, tuple[int, int]] = {}
         """type -> (smallest, largest) encoded frame (a leaderboard: participants' top 10, the host's all)."""
         self.closed = 0
-        self.first_single: Push | None = None
-        """The first push sent alone since `mark()`: a reply pushed ahead of its frame's broadcast."""
-
-    def mark(self) -> None:
-        self.first_single = None
 
     def send(self, pushes: Sequence[Push]) -> SendReport:
-        if len(pushes) == 1 and self.first_single is None:
-            self.first_single = pushes[0]
         sizes: dict[int, int] = {}
         for push in pushes:
             key = id(push.message)
@@ -170,8 +163,6 @@ class EngineRun:
     sqs_requests: Counter[str] = field(default_factory=Counter)
     invocations: Counter[str] = field(default_factory=Counter)
     """Handler invocations per route key (each one a Lambda invocation on AWS)."""
-    replies_pushed_ahead: int = 0
-    """Direct replies sent as a push before the broadcast their frame caused (no route response)."""
 
     @property
     def total_pushes(self) -> int:
@@ -217,7 +208,6 @@ class EngineRun:
             "naive_over_actual_total": round(self.naive_game_pushes / self.total_pushes, 2),
             "naive_over_actual_game": round(self.naive_game_pushes / game_pushes, 2),
             "invocations": dict(self.invocations),
-            "replies_pushed_ahead": self.replies_pushed_ahead,
             "report_items": self.report_items,
             "dynamodb_wru": self.dynamodb_wru,
             "dynamodb_requests": dict(self.dynamodb_requests),
@@ -232,9 +222,8 @@ class EngineRun:
 class _Driver:
     """Feeds API Gateway-shaped WebSocket events to the handler and records what each one cost."""
 
-    def __init__(self, run: EngineRun, redis_client: TimedRedis, clock: ManualClock, pusher: CountingPusher) -> None:
+    def __init__(self, run: EngineRun, redis_client: TimedRedis, clock: ManualClock) -> None:
         self.run = run
-        self.pusher = pusher
         self.redis = redis_client
         self.clock = clock
         self.context = FakeLambdaContext()
@@ -255,20 +244,13 @@ class _Driver:
             context["messageId"] = f"m-{now}"
             event["body"] = json.dumps(body)
         first_command = len(self.redis.commands)
-        self.pusher.mark()
         started = time.perf_counter_ns()
         response = speedrun_lambda.handler(event, self.context)
         self._record(route_key, time.perf_counter_ns() - started, first_command)
         self.run.invocations[route_key] += 1
         if body is None:
             return dict(response)
-        if "body" in response:
-            reply: dict[str, Any] = json.loads(response["body"])
-        else:  # pushed ahead of the broadcast it caused (one more @connections call, no route response)
-            pushed = self.pusher.first_single
-            assert pushed is not None and pushed.connection_id == client.connection_id, pushed
-            reply = pushed.message
-            self.run.replies_pushed_ahead += 1
+        reply: dict[str, Any] = json.loads(response["body"])
         if reply.get("type") == "error":
             self.run.errors += 1
         return reply
@@ -335,7 +317,7 @@ def play_engine_run(
         sqs = _counted(boto3.client("sqs", region_name="us-east-1"), run.sqs_requests)
         engine = RunEngine(redis_client, clock=clock)
         service = SpeedRunService(engine, pusher, JobQueues(sqs, clock=clock))
-        driver = _Driver(run, redis_client, clock, pusher)
+        driver = _Driver(run, redis_client, clock)
         frozen = make_questions(questions)
         config = run_config(max_participants=participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S)
         with _handler_service(service):

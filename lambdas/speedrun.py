@@ -102,6 +102,12 @@ def on_disconnect(event: dict[str, Any]) -> Reply:
     return {"statusCode": 200}
 
 
+TOO_LARGE_FOR_A_MESSAGE = (
+    "the reply does not fit in one WebSocket message (128 KiB); "
+    "the HTTP API serves it whole (GET /api/speedruns/{id}/results)"
+)
+
+
 def on_message(event: dict[str, Any]) -> Reply:
     try:
         parsed = parse(event=event, model=MessageEvent)
@@ -115,12 +121,13 @@ def on_message(event: dict[str, Any]) -> Reply:
             frame = frames.error("unauthorized", "the token of this connection has expired", None)
         else:
             body = parsed.body if isinstance(parsed.body, str) else None
-            handled = service_from_settings().handle(_caller(context), context.route_key, body)
-            if handled.sent_ahead:
-                # Pushed before the frame's broadcast; a route response would deliver it twice.
-                return {"statusCode": 200}
-            return {"statusCode": 200, "body": handled.body}
-    return {"statusCode": 200, "body": json.dumps(frame, separators=(",", ":"))}
+            frame = service_from_settings().handle(_caller(context), context.route_key, body)
+    reply = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    if len(reply.encode()) > frames.MESSAGE_LIMIT_BYTES:
+        # API Gateway would refuse to send it: say so instead (a host's `results` of a very large run).
+        oversized = frames.error("too_large", TOO_LARGE_FOR_A_MESSAGE, frame.get("request_id"))
+        reply = json.dumps(oversized, separators=(",", ":"), ensure_ascii=False)
+    return {"statusCode": 200, "body": reply}
 
 
 ROUTES: dict[str, Callable[[dict[str, Any]], Reply]] = {

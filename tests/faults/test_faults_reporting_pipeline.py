@@ -37,10 +37,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 class GonePusher(InboxPusher):
-    """Counts the broadcast pushes tried on each gone (410) connection. Not counted: a sender's own
-    `answer_result` pushed ahead of the board its answer carried (here a gone participant goes on
-    sending frames, which a gone client cannot; that push answers 410 and the reply falls back to
-    the route response)."""
+    """Counts the pushes tried on each gone (410) connection."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,7 +45,7 @@ class GonePusher(InboxPusher):
 
     def send(self, pushes: Sequence[Push]) -> SendReport:
         for push in pushes:
-            if push.connection_id in self.gone and push.message["type"] != "answer_result":
+            if push.connection_id in self.gone:
                 self.gone_attempts[push.connection_id] = self.gone_attempts.get(push.connection_id, 0) + 1
         return super().send(pushes)
 

@@ -208,8 +208,6 @@ class EngineWorld:
         self.service = SpeedRunService(self.engine, self.pusher, self.jobs)
         self.context = FakeLambdaContext()
         self._connections = 0
-        self.last_reply_pushed_ahead = False
-        """Whether the last `send` got its reply as a push ahead of a broadcast (no route response)."""
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -261,21 +259,14 @@ class EngineWorld:
         return int(self._invoke(event)["statusCode"])
 
     def send_raw(self, client: Client, route_key: str, body: str) -> dict[str, Any]:
-        """One frame through the handler -> its direct reply, which lands in the sender's inbox: as
-        the route response after the pushes the action made (API Gateway sends it once the function
-        returns), or, when the action broadcast, pushed ahead of them (no route response then)."""
+        """One frame through the handler; the direct reply lands in the sender's inbox, after any
+        push the action made (as API Gateway sends the route response once the function returns)."""
         context = _request_context(client, route_key, "MESSAGE", self.clock())
         context["messageId"] = f"m-{self.clock()}"
-        inbox = self.pusher.inbox.setdefault(client.connection_id, [])
-        received_before = len(inbox)
         response = self._invoke({"requestContext": context, "body": body, "isBase64Encoded": False})
         assert response["statusCode"] == 200
-        self.last_reply_pushed_ahead = "body" not in response
-        if self.last_reply_pushed_ahead:
-            pushed_ahead: dict[str, Any] = inbox[received_before]
-            return pushed_ahead
         reply: dict[str, Any] = json.loads(response["body"])
-        inbox.append(reply)
+        self.pusher.inbox.setdefault(client.connection_id, []).append(reply)
         return reply
 
     def send(self, client: Client, action: str, **fields: Any) -> dict[str, Any]:

@@ -110,29 +110,27 @@ def play_run(
         handles[joined.participant_id] = handle
         clock.advance(5)
     played = PlayedRun(created.run_id, host, callers, handles)
-    started = service.handle(host, "start", json.dumps({"action": "start"})).frame
+    started = service.handle(host, "start", json.dumps({"action": "start"}))
     assert started["type"] == "started", started
     duration_ms = question_duration_s * 1000
     for question in frozen:
         # Everyone is served at once, then answers in the order of their (random) thinking time.
         plans = []
         for caller in callers:
-            asked = json.dumps({"action": "question", "index": question.index})
-            served = service.handle(caller, "question", asked).frame
+            served = service.handle(caller, "question", json.dumps({"action": "question", "index": question.index}))
             assert served["type"] == "question", served
             plans.append((rng.randrange(100, duration_ms), rng.random(), caller))
         served_at = clock.now
         for think_ms, roll, caller in sorted(plans, key=lambda plan: plan[0]):
             clock.now = max(clock.now, served_at + think_ms)
             if roll < 0.1:
-                gave_up = json.dumps({"action": "timeout", "index": question.index})
-                reply = service.handle(caller, "timeout", gave_up).frame
+                reply = service.handle(caller, "timeout", json.dumps({"action": "timeout", "index": question.index}))
             else:
                 selected = list(question.correct) if roll < 0.6 else [(question.correct[0] + 1) % 4]
                 if len(selected) < len(question.correct):
                     selected.append((selected[0] + 2) % 4)
                 body = {"action": "answer", "index": question.index, "selected": selected}
-                reply = service.handle(caller, "answer", json.dumps(body)).frame
+                reply = service.handle(caller, "answer", json.dumps(body))
             assert reply["type"] == "answer_result", reply
             played.answer_results.setdefault(caller.participant_id or "", []).append(reply)
         clock.advance(1000)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -39,34 +37,6 @@ logger = Logger(child=True)
 
 Frame = dict[str, Any]
 Action = Callable[[Caller, dict[str, Any]], Frame]
-
-REPLY_AHEAD_MIN_PUSHES = 8
-"""A frame that causes at least this many pushes (a broadcast: a due leaderboard, `started`,
-`completed`, a kick or a chat message to everyone) has its direct reply pushed to the caller
-first, then the broadcast: API Gateway sends a route response only when the function returns, so
-the caller would otherwise wait behind P + 1 `@connections` calls. Below it (the host's
-notifications) the pushes go first and the reply is the route response, with no extra call."""
-
-TOO_LARGE_FOR_A_MESSAGE = (
-    "the reply does not fit in one WebSocket message (128 KiB); "
-    "the HTTP API serves it whole (GET /api/speedruns/{id}/results)"
-)
-
-_pending_pushes: ContextVar[list[Push] | None] = ContextVar("pending_pushes", default=None)
-"""While `handle` runs an action, the pushes it causes are collected here, to be sent after the
-reply is settled (a context variable: the local stack runs many invocations on threads at once)."""
-
-
-@dataclass(frozen=True)
-class Handled:
-    """The outcome of one client frame: its direct reply, and whether it was already pushed."""
-
-    frame: Frame
-    body: str
-    """The reply as sent: compact JSON, within one WebSocket message."""
-    sent_ahead: bool
-    """True when the reply went out as a push before the frame's broadcast; the route then
-    answers without a body (the client must not get it twice)."""
 
 
 class SpeedRunService:
@@ -108,26 +78,8 @@ class SpeedRunService:
 
     # --- frames -------------------------------------------------------------------------------
 
-    def handle(self, caller: Caller, route_key: str, raw: str | None) -> Handled:
-        """One client frame -> its direct reply (errors included; nothing raises), with the pushes
-        it caused sent: after the reply when they are a broadcast, before it otherwise."""
-        pending: list[Push] = []
-        collecting = _pending_pushes.set(pending)
-        try:
-            frame = self._reply(caller, route_key, raw)
-        finally:
-            _pending_pushes.reset(collecting)
-        frame, body = fit_reply(frame)
-        sent_ahead = False
-        if len(pending) >= REPLY_AHEAD_MIN_PUSHES:
-            sent_ahead = self._push_reply(caller, frame)
-        try:
-            self._deliver(caller.run_id, pending)
-        except Exception:  # forgetting gone connections needs Redis: the action itself took effect
-            logger.exception("pushes not delivered", extra={"run_id": caller.run_id, "pushes": len(pending)})
-        return Handled(frame=frame, body=body, sent_ahead=sent_ahead)
-
-    def _reply(self, caller: Caller, route_key: str, raw: str | None) -> Frame:
+    def handle(self, caller: Caller, route_key: str, raw: str | None) -> Frame:
+        """One client frame -> the direct reply frame (errors included; nothing raises)."""
         request_id: str | None = None
         try:
             envelope = read_envelope(raw)
@@ -146,14 +98,6 @@ class SpeedRunService:
         if request_id is not None:
             frame["request_id"] = request_id
         return frame
-
-    def _push_reply(self, caller: Caller, frame: Frame) -> bool:
-        """The caller's reply as a push; if it cannot be sent, the route response carries it."""
-        try:
-            return self.pusher.send([Push(caller.connection_id, frame)]).sent == 1
-        except Exception:
-            logger.exception("reply not pushed; it goes as the route response", extra={"run_id": caller.run_id})
-            return False
 
     def _sync(self, caller: Caller, _body: dict[str, Any]) -> Frame:
         outcome = self._run(caller, "sync", caller.slot)
@@ -308,14 +252,7 @@ class SpeedRunService:
 
     def _deliver(self, run_id: str, pushes: Sequence[Push]) -> None:
         """Send in waves so each connection gets its frames in order (a wave is sent in parallel);
-        forget connections that answered 410 Gone (one extra Redis call, only then). Inside
-        `handle`, the pushes are only collected: it sends them once the reply is settled."""
-        pending = _pending_pushes.get()
-        if pending is not None:
-            pending.extend(pushes)
-            return
-        if not pushes:
-            return
+        forget connections that answered 410 Gone (one extra Redis call, only then)."""
         waves: list[list[Push]] = []
         depth: dict[str, int] = {}
         for push in pushes:
@@ -338,16 +275,6 @@ class SpeedRunService:
             self.pusher.close(connection_id)
         except Exception:
             logger.exception("closing a connection failed", extra={"connection_id": connection_id})
-
-
-def fit_reply(frame: Frame) -> tuple[Frame, str]:
-    """The reply and its compact JSON; one too large for a WebSocket message becomes a `too_large`
-    error (API Gateway would refuse to send it: a host's `results` of a very large run)."""
-    body = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-    if len(body.encode()) > frames.MESSAGE_LIMIT_BYTES:
-        frame = frames.error("too_large", TOO_LARGE_FOR_A_MESSAGE, frame.get("request_id"))
-        body = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-    return frame, body
 
 
 def _require_role(caller: Caller, role: str) -> str:
