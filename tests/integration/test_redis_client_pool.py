@@ -25,6 +25,7 @@ def test_more_callers_than_connections_all_succeed_within_the_pool_bound(
 ) -> None:
     monkeypatch.setenv(manifest.REDIS_URL_ENV, redis_url)
     client = redis_from_settings(Settings())
+    assert isinstance(client, redis.Redis)  # not cluster mode (REDIS_CLUSTER unset)
     # One connection, shared under a lock: the observer must not add connections of its own.
     observer = redis.Redis.from_url(redis_url, single_connection_client=True)
     observing = threading.Lock()
