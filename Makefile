@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-unit test-integration test-infra test-faults test-e2e lint synth checkov deploy bench demo replay clean setup
+.PHONY: help run test test-unit test-integration test-infra test-faults test-e2e lint synth checkov deploy smoke bench demo replay clean setup
 
 help:
 	@echo "make run      start the local stack (the whole platform on this machine)"
@@ -19,6 +19,7 @@ help:
 	@echo "make synth    write the CloudFormation templates to cdk.out/"
 	@echo "make checkov  synth, then checkov on cdk.out/ against infra/checkov-baseline.yaml"
 	@echo "make deploy   cdk deploy to the AWS account in your credentials"
+	@echo "make smoke    BASE_URL=<site url> USER=<host> PASSWORD=<pw>: play one whole run against a deployment, PASS/FAIL per step"
 	@echo "make bench    benchmarks: bench/results/*.json and the tables of docs/performance.md (ARGS=--quick)"
 	@echo "make replay ARGS=\"--run <id> | --player <handle> | --all [--target-endpoint URL]\"  rebuild read models from the event store"
 
@@ -68,6 +69,15 @@ checkov: synth
 
 deploy: setup
 	npx --yes aws-cdk@2 deploy --all --require-approval broadening $(ARGS)
+
+# USER is in everyone's environment (the login name): only a USER given on the make command line counts.
+# The password reaches the client through the environment, unexpanded ($(value ...)), and is never echoed.
+smoke: setup
+	$(if $(value BASE_URL),,$(error BASE_URL is missing: make smoke BASE_URL=<the site URL that make run or cdk deploy printed> USER=<host user> PASSWORD=<its password>))
+	$(if $(filter command line,$(origin USER)),,$(error USER is missing: pass the host account on the command line, make smoke BASE_URL=... USER=<host user> PASSWORD=...; the USER in your environment is your login name))
+	$(if $(value PASSWORD),,$(error PASSWORD is missing: make smoke BASE_URL=... USER=... PASSWORD=<the host password>))
+	@SMOKE_PASSWORD='$(subst ','\'',$(value PASSWORD))' $(BIN)/python -m tests.e2e.smoke \
+		--base-url '$(subst ','\'',$(value BASE_URL))' --user '$(subst ','\'',$(value USER))' $(ARGS)
 
 bench: setup
 	$(BIN)/python -m bench $(ARGS)

@@ -71,7 +71,7 @@ def measure(repeats: int = 5, progress: Callable[[str], None] = lambda _line: No
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared" / "python")])}
     imports: dict[str, Any] = {}
     for spec in manifest.FUNCTIONS:
-        module = f"lambdas.{spec.module}"
+        module = spec.module
         try:
             # An untimed import first writes the bytecode caches: the samples then measure imports
             # from compiled bytecode (a lower bound: see docs/performance.md).

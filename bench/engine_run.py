@@ -24,7 +24,7 @@ from unittest import mock
 import boto3
 import redis
 
-import lambdas.speedrun as speedrun_lambda
+import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
 from speedrun.connections import Push, SendReport, encode_message
 from speedrun.engine import HOST, PARTICIPANT, Joined, RunEngine, SpeedRunService

@@ -42,9 +42,13 @@ runtime's and break its boto3 (pynamodb and the X-Ray SDK pull it in as a depend
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", ".gitkeep"]
 
 
-def _cache_key(requirements: Path) -> str:
+HOST_PIP_TARGET_ARGS = ("--only-binary=:all:",)
+"""The same pins built for the machine running the local stack (its platform and Python)."""
+
+
+def _cache_key(requirements: Path, pip_target_args: tuple[str, ...]) -> str:
     digest = hashlib.sha256(requirements.read_bytes())
-    digest.update(" ".join(PIP_TARGET_ARGS).encode())
+    digest.update(" ".join(pip_target_args).encode())
     digest.update(" ".join(PROVIDED_BY_RUNTIME).encode())
     return digest.hexdigest()[:16]
 
@@ -63,18 +67,25 @@ def _prune(site_packages: Path) -> None:
                 entry.unlink()
 
 
-def build_dependencies_layer(requirements: Path = DEPENDENCIES_REQUIREMENTS, build_root: Path = BUILD_ROOT) -> Path:
-    """Install the layer's packages for Lambda arm64 into a cached folder; return the layer root.
+def build_dependencies_layer(
+    requirements: Path = DEPENDENCIES_REQUIREMENTS,
+    build_root: Path = BUILD_ROOT,
+    *,
+    pip_target_args: tuple[str, ...] = PIP_TARGET_ARGS,
+) -> Path:
+    """Install the layer's packages (for Lambda arm64 unless `pip_target_args` says otherwise) into a
+    cached folder; return the layer root.
 
     The install goes to a temporary folder that is renamed into place when complete, so an
     interrupted build never leaves a half-filled cache behind.
     """
-    layer_root = build_root / _cache_key(requirements)
+    layer_root = build_root / _cache_key(requirements, pip_target_args)
     if (layer_root / "python").is_dir():
         print(f"dependencies layer: cached {_shown(layer_root)}", file=sys.stderr)
         return layer_root
     build_root.mkdir(parents=True, exist_ok=True)
-    print(f"dependencies layer: pip install -r {requirements.name} for Lambda arm64 ...", file=sys.stderr)
+    platform = "Lambda arm64" if pip_target_args == PIP_TARGET_ARGS else "this machine"
+    print(f"dependencies layer: pip install -r {requirements.name} for {platform} ...", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=build_root, prefix=".partial-", ignore_cleanup_errors=True) as partial:
         site_packages = Path(partial) / "python"
         result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
@@ -86,7 +97,7 @@ def build_dependencies_layer(requirements: Path = DEPENDENCIES_REQUIREMENTS, bui
                 "--quiet",
                 "--disable-pip-version-check",
                 "--no-compile",
-                *PIP_TARGET_ARGS,
+                *pip_target_args,
                 "-r",
                 str(requirements),
                 "-t",

@@ -133,6 +133,11 @@ def pascal(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", name) if part)
 
 
+FUNCTION_TAG = "speedrun:function"
+"""Tag on every Lambda function: its manifest name (the local stack finds each function's definition in
+the synthesized template by it)."""
+
+
 def function_id(name: str) -> str:
     return f"{pascal(name)}Function"
 

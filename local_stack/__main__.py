@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from local_stack.demo import run_demo
+from local_stack.runtime.service import DEFAULT_MAX_ENVIRONMENTS
 from local_stack.stack import LocalStack, StackOptions
 
 
@@ -26,6 +27,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-samples", action="store_true", help="do not upload the sample question sets")
     parser.add_argument("--participants", type=int, default=20, help="demo: number of bot participants")
     parser.add_argument("--ready-file", type=Path, help="write the URLs and host credentials here as JSON once up")
+    parser.add_argument(
+        "--redis-cluster-tls",
+        action="store_true",
+        help="run the cache as deployed: a three-node Redis Cluster with TLS and an ACL user",
+    )
+    parser.add_argument(
+        "--max-environments",
+        type=int,
+        default=DEFAULT_MAX_ENVIRONMENTS,
+        help="execution environments (processes) per function at most",
+    )
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
 
@@ -39,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         data_dir=args.data,
         examples_dir=None if args.no_samples or args.command == "demo" else StackOptions().examples_dir,
         log_level=args.log_level,
+        redis_cluster_tls=args.redis_cluster_tls,
+        max_environments=args.max_environments,
     )
     if args.command == "demo":
         with LocalStack(options) as stack:

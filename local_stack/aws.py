@@ -179,47 +179,52 @@ def issuer(region: str, user_pool_id: str) -> str:
     return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
-LOCAL_JOINS_PER_IP_PER_MINUTE = 100_000
+REDIS_AUTH_SECRET_ID = f"{NAME_PREFIX}/cache-user"
 
 
-def function_environment(
+def local_values(
     *,
-    endpoint_url: str,
-    region: str,
     queues: dict[str, LocalQueue],
     question_store: str,
     redis_url: str,
+    redis_cluster: bool,
+    redis_auth_secret_id: str,
     connections_url: str,
     ws_url: str,
     identity: Identity,
-    log_level: str = "warning",
+    region: str,
 ) -> dict[str, str]:
-    """Every variable the CDK app sets on any function (the local stack runs them all in one process)."""
-    env = {
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        **FAKE_CREDENTIALS,
-        "STAGE": "local",
+    """What the local stack provides in place of each deployed resource a function's variables name,
+    by variable name (`local_stack.runtime.definitions.resolve_environment` applies it). The mount
+    path of the question store and the cache's cluster mode are placements, not references, but they
+    too say where the deployed resource is, so they are replaced as well."""
+    values = {
         manifest.QUESTION_STORE_ENV: question_store,
         manifest.REDIS_URL_ENV: redis_url,
-        manifest.REDIS_CLUSTER_ENV: "0",
+        manifest.REDIS_CLUSTER_ENV: "1" if redis_cluster else "0",
+        manifest.REDIS_AUTH_SECRET_ENV: redis_auth_secret_id,
         manifest.TOKEN_SECRET_ENV: TOKEN_SECRET_ID,
         manifest.CONNECTIONS_URL_ENV: connections_url,
         manifest.WS_URL_ENV: ws_url,
         manifest.USER_POOL_CLIENT_ID_ENV: identity.client_id,
         manifest.COGNITO_ISSUER_ENV: issuer(region, identity.user_pool_id),
-        manifest.COGNITO_JWKS_URL_ENV: f"{endpoint_url}/{identity.user_pool_id}/.well-known/jwks.json",
-        # Every local client (bots, browsers, the demo) joins from 127.0.0.1: one "IP" for all of them.
-        manifest.JOINS_PER_IP_PER_MINUTE_ENV: str(LOCAL_JOINS_PER_IP_PER_MINUTE),
-        "POWERTOOLS_SERVICE_NAME": "speedrun",
-        "POWERTOOLS_METRICS_NAMESPACE": "SpeedRun/local",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": log_level.upper(),
     }
     for table in MODELS:
-        env[manifest.table_env(table)] = table
+        values[manifest.table_env(table)] = table
     for name, queue in queues.items():
-        env[manifest.queue_env(name)] = queue.url
-    return env
+        values[manifest.queue_env(name)] = queue.url
+    return values
+
+
+def local_extras(*, endpoint_url: str, identity: Identity, ssl_cert_file: str | None) -> dict[str, str]:
+    """The only variables a local function gets beyond its template's and Lambda's reserved ones:
+    where the emulated AWS services are (moto), where moto publishes the pool's keys, the fake
+    credentials Lambda would have put there, and the CA that signed a local TLS cache."""
+    extras = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        manifest.COGNITO_JWKS_URL_ENV: f"{endpoint_url}/{identity.user_pool_id}/.well-known/jwks.json",
+        **FAKE_CREDENTIALS,
+    }
+    if ssl_cert_file:
+        extras["SSL_CERT_FILE"] = ssl_cert_file
+    return extras

@@ -26,6 +26,11 @@ WEBSOCKET_API_ID = "localws"
 STAGE = "$default"
 WEBSOCKET_STAGE = "local"
 
+CLOUDFRONT_EDGE_IP = "130.176.0.1"
+"""The `sourceIp` API Gateway reports behind CloudFront: an address of CloudFront's origin-facing
+fleet (130.176.0.0/16 is one of its published ranges), never the viewer's."""
+CLOUDFRONT_VIA = "2.0 0123456789abcdef0123456789abcdef.cloudfront.net (CloudFront)"
+
 _TEXT_CONTENT_TYPES = (
     "text/",
     "application/json",
@@ -61,6 +66,23 @@ def _multi_values(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     for key, value in pairs:
         grouped.setdefault(key, []).append(value)
     return grouped
+
+
+def through_edge(
+    headers: Sequence[tuple[str, str]], viewer_ip: str, viewer_port: int, *, viewer_address: bool
+) -> list[tuple[str, str]]:
+    """The request headers as CloudFront hands them to the API origin: `X-Forwarded-For` gains the
+    viewer's address (appended to one the viewer sent), `Via` names the edge, and where the origin
+    request policy forwards it (the HTTP API, not the WebSocket handshake) `CloudFront-Viewer-Address`
+    carries the viewer's `ip:port`. Headers a viewer sends under CloudFront's own names are dropped."""
+    kept = [(name, value) for name, value in headers if not name.lower().startswith("cloudfront-")]
+    forwarded = [value for name, value in kept if name.lower() == "x-forwarded-for"]
+    kept = [(name, value) for name, value in kept if name.lower() not in ("x-forwarded-for", "via")]
+    kept.append(("X-Forwarded-For", ", ".join([*forwarded, viewer_ip])))
+    kept.append(("Via", CLOUDFRONT_VIA))
+    if viewer_address:
+        kept.append(("CloudFront-Viewer-Address", f"{viewer_ip}:{viewer_port}"))
+    return kept
 
 
 def request_id() -> str:

@@ -1,8 +1,8 @@
 """The local API Gateway: one Starlette app serving the web client, the HTTP API, the WebSocket API,
 its `@connections` management endpoint and a same-origin proxy for the browser's Cognito calls.
 
-Requests become the events API Gateway would build (local_stack.events) and run the manifest's
-functions in worker threads (handlers are synchronous, as on Lambda).
+Requests become the events API Gateway would build (local_stack.events) and invoke the manifest's
+functions through the local Lambda service (local_stack.runtime), each in its own processes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketState
 
 from local_stack import events
-from local_stack.functions import Functions, HandlerMissing
+from local_stack.runtime.service import FunctionError, LambdaService
 from speedrun.clock import iso_from_ms
 from speedrun.identity import CognitoVerifier
 from speedrun.manifest import Auth, FunctionSpec, HttpRoute
@@ -44,11 +43,6 @@ WEBSOCKET_MESSAGE_LIMIT_BYTES = 128 * 1024
 IDLE_TIMEOUT_S = 600.0
 MAX_CONNECTION_S = 7200.0
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-LAMBDA_CONCURRENCY = 1000
-"""Invocations in flight at once: Lambda's default concurrency per account and Region. An invocation
-that waits (a broadcast's `@connections` POSTs, Redis) holds one for as long as it waits, as an
-execution environment would, and other frames still get one; a small fixed pool let invocations
-blocked on a push backlog make every other frame queue behind them."""
 
 
 async def _read_body(request: Request, limit: int) -> bytes | None:
@@ -164,7 +158,8 @@ class Connection:
 class Gateway:
     def __init__(
         self,
-        functions: Functions,
+        specs: Sequence[FunctionSpec],
+        lambdas: LambdaService,
         *,
         region: str,
         jwt_authorizer: CognitoVerifier | None,
@@ -173,9 +168,8 @@ class Gateway:
         web_dir: Path | None,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
         max_connection_s: float = MAX_CONNECTION_S,
-        max_workers: int = LAMBDA_CONCURRENCY,
     ) -> None:
-        self.functions = functions
+        self.lambdas = lambdas
         self.region = region
         self.jwt_authorizer = jwt_authorizer
         self.cognito_endpoint = cognito_endpoint
@@ -183,8 +177,6 @@ class Gateway:
         self.idle_timeout_s = idle_timeout_s
         self.max_connection_s = max_connection_s
         self.connections: dict[str, Connection] = {}
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="lambda")
-        specs: Sequence[FunctionSpec] = list(functions.specs.values())
         self.http_routes = [compile_route(route, spec) for spec in specs for route in spec.http_routes]
         self.ws_routes = {key: spec for spec in specs for key in spec.ws_route_keys}
         self.ws_authorizer = next((spec for spec in specs if spec.ws_authorizer), None)
@@ -200,12 +192,9 @@ class Gateway:
             routes.append(Mount("/", StaticFiles(directory=web_dir, html=True, check_dir=False)))
         self.app = Starlette(routes=routes)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-
     async def _invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.functions.invoke, spec, event)
+        """The function's result; FunctionError when it failed (as Lambda reports it to API Gateway)."""
+        return await self.lambdas.invoke(spec.name, event)
 
     async def _config(self, _request: Request) -> JSONResponse:
         return JSONResponse(self.client_config())
@@ -232,43 +221,47 @@ class Gateway:
             # Off the event loop: a JWKS cache miss is an HTTP call to moto.
             loop = asyncio.get_running_loop()
             authorization = request.headers.get("authorization")
-            claims = await loop.run_in_executor(self._executor, self.jwt_authorizer.claims, authorization)
+            claims = await loop.run_in_executor(None, self.jwt_authorizer.claims, authorization)
         if route.auth is Auth.USER and claims is None:
             return _api_error(401, "Unauthorized")
         body = await _read_body(request, LAMBDA_PAYLOAD_LIMIT_BYTES)
         if body is None:
             return _api_error(413, "Request Entity Too Large")
-        client_host = request.client.host if request.client else "127.0.0.1"
+        viewer_ip, viewer_port = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.scope["headers"]]
         event = events.http_api_event(
             route_key=route.route_key,
             method=request.method,
             raw_path=request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
             raw_query_string=request.scope.get("query_string", b"").decode("latin-1"),
-            headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.scope["headers"]],
+            headers=events.through_edge(headers, viewer_ip, viewer_port, viewer_address=True),
             query=parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True),
             path_parameters=path_parameters,
             body=body,
-            source_ip=client_host,
+            source_ip=events.CLOUDFRONT_EDGE_IP,
             domain_name=request.headers.get("host", "localhost"),
             jwt_claims=claims,
         )
         try:
             result = await self._invoke(compiled.function, event)
-        except HandlerMissing as exc:
-            return _api_error(501, f"Not Implemented: {exc}")
-        except Exception:
-            logger.exception("function %s failed", compiled.function.name)
+        except FunctionError as exc:
+            logger.warning("function %s failed: %s %s", compiled.function.name, exc.error_type, exc)
             return _api_error(500, "Internal Server Error")
         return lambda_http_response(result)
 
     # --- WebSocket API ---
 
     async def _websocket(self, websocket: WebSocket) -> None:
-        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in websocket.scope["headers"]]
+        viewer_ip, viewer_port = (
+            (websocket.client.host, websocket.client.port) if websocket.client else ("127.0.0.1", 0)
+        )
+        handshake = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in websocket.scope["headers"]]
+        # The /ws behaviour's origin request policy forwards no CloudFront-* header (infra/constructs/edge.py).
+        headers = events.through_edge(handshake, viewer_ip, viewer_port, viewer_address=False)
         header_map = dict((name.lower(), value) for name, value in headers)
         client = events.WebSocketClient(
             connection_id=events.connection_id(),
-            source_ip=websocket.client.host if websocket.client else "127.0.0.1",
+            source_ip=events.CLOUDFRONT_EDGE_IP,
             user_agent=header_map.get("user-agent", ""),
             domain_name=header_map.get("host", "localhost"),
             headers=headers,
@@ -315,12 +308,11 @@ class Gateway:
                 decision = await self._invoke(
                     self.ws_authorizer, events.websocket_authorizer_event(client, self.region)
                 )
-            except HandlerMissing as exc:
-                return _api_error(501, f"Not Implemented: {exc}")
-            except Exception as exc:
+            except FunctionError as exc:
+                # API Gateway's contract for REQUEST authorizers: an error "Unauthorized" is a 401.
                 if str(exc) == "Unauthorized":
                     return _api_error(401, "Unauthorized")
-                logger.exception("authorizer %s failed", self.ws_authorizer.name)
+                logger.warning("authorizer %s failed: %s %s", self.ws_authorizer.name, exc.error_type, exc)
                 return _api_error(500, "Internal Server Error")
             if not _policy_allows(decision):
                 return _api_error(403, "Forbidden")
@@ -334,10 +326,8 @@ class Gateway:
             return None
         try:
             result = await self._invoke(connect, events.websocket_connect_event(client))
-        except HandlerMissing as exc:
-            return _api_error(501, f"Not Implemented: {exc}")
-        except Exception:
-            logger.exception("function %s failed on $connect", connect.name)
+        except FunctionError as exc:
+            logger.warning("function %s failed on $connect: %s %s", connect.name, exc.error_type, exc)
             return _api_error(500, "Internal Server Error")
         status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
         if status >= 300:
@@ -364,11 +354,8 @@ class Gateway:
             return
         try:
             result = await self._invoke(spec, events.websocket_message_event(connection.client, route_key, frame))
-        except HandlerMissing as exc:
-            await connection.send(json.dumps({"message": f"Not Implemented: {exc}", **gateway_reply}))
-            return
-        except Exception:
-            logger.exception("function %s failed on route %s", spec.name, route_key)
+        except FunctionError as exc:
+            logger.warning("function %s failed on route %s: %s %s", spec.name, route_key, exc.error_type, exc)
             await connection.send(json.dumps({"message": "Internal server error", **gateway_reply}))
             return
         body = result.get("body") if isinstance(result, dict) else None
@@ -381,10 +368,8 @@ class Gateway:
             return
         try:
             await self._invoke(spec, events.websocket_disconnect_event(client, status, reason))
-        except HandlerMissing:
-            logger.debug("$disconnect handler %s is not written yet", spec.name)
-        except Exception:
-            logger.exception("function %s failed on $disconnect", spec.name)
+        except FunctionError as exc:
+            logger.warning("function %s failed on $disconnect: %s %s", spec.name, exc.error_type, exc)
 
     async def _watch(self, connection: Connection) -> None:
         """API Gateway closes a connection idle for 10 minutes, and any connection after 2 hours."""
@@ -431,7 +416,7 @@ class Gateway:
         }
         proxied = urllib.request.Request(f"{self.cognito_endpoint}/", data=body, headers=forwarded, method="POST")  # noqa: S310
         loop = asyncio.get_running_loop()
-        status, content, content_type = await loop.run_in_executor(self._executor, _forward, proxied)
+        status, content, content_type = await loop.run_in_executor(None, _forward, proxied)
         return Response(content=content, status_code=status, media_type=content_type)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from local_stack import events
 from local_stack.aws import LocalQueue
-from local_stack.functions import Functions, HandlerMissing
+from local_stack.runtime.service import FunctionError, LambdaService
 from speedrun.manifest import FunctionSpec
 
 logger = logging.getLogger("local_stack.queues")
@@ -45,7 +45,7 @@ class QueuePoller:
         self,
         queue: LocalQueue,
         consumer: FunctionSpec,
-        functions: Functions,
+        lambdas: LambdaService,
         sqs: Any,
         *,
         region: str,
@@ -53,7 +53,7 @@ class QueuePoller:
     ) -> None:
         self.queue = queue
         self.consumer = consumer
-        self.functions = functions
+        self.lambdas = lambdas
         self.sqs = sqs
         self.region = region
         self.wait_s = wait_s
@@ -69,18 +69,7 @@ class QueuePoller:
         self._thread.join(timeout=self.wait_s + 10)
 
     def _run(self) -> None:
-        warned_missing = False
         while not self._stop.is_set():
-            if not self.functions.is_available(self.consumer):
-                if not warned_missing:
-                    logger.warning(
-                        "queue %s: consumer %s is not written yet; its messages stay queued",
-                        self.queue.spec.name,
-                        self.consumer.name,
-                    )
-                    warned_missing = True
-                self._stop.wait(self.wait_s)
-                continue
             try:
                 self.poll_once()
             except Exception:
@@ -103,12 +92,10 @@ class QueuePoller:
         records = event["Records"]
         self.invocations += 1
         try:
-            result = self.functions.invoke(self.consumer, event)
-        except HandlerMissing:
-            return len(messages)
-        except Exception:
+            result = self.lambdas.invoke_sync(self.consumer.name, event)
+        except FunctionError as exc:
             # A failed invocation fails the whole batch: every message reappears after the visibility timeout.
-            logger.exception("queue %s: %s failed", self.queue.spec.name, self.consumer.name)
+            logger.warning("queue %s: %s failed: %s %s", self.queue.spec.name, self.consumer.name, exc.error_type, exc)
             return len(messages)
         failed = failed_message_ids(result, records)
         done = [

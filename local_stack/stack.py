@@ -1,26 +1,31 @@
-"""Starts and stops the whole local platform: Redis, moto (AWS), the gateway on one port, queue pollers."""
+"""Starts and stops the whole local platform: Redis, moto (AWS), the functions from their synthesized
+assets (the local Lambda service), the gateway on one port, queue pollers."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from local_stack import aws, client
-from local_stack.functions import Functions
+from local_stack import aws, client, events
 from local_stack.gateway import IDLE_TIMEOUT_S, MAX_CONNECTION_S, WEBSOCKET_MESSAGE_LIMIT_BYTES, Gateway
 from local_stack.persistence import DataDir, restore_user_sub, user_sub
 from local_stack.queues import DEFAULT_WAIT_S, QueuePoller
-from local_stack.redis_backend import LocalRedis, free_port, start_redis
+from local_stack.redis_backend import LocalRedis, free_port, spawn_redis_cluster_tls, start_redis
+from local_stack.runtime import artifacts
+from local_stack.runtime.definitions import FunctionDefinition, read_functions, resolve_environment
+from local_stack.runtime.environment import Launch
+from local_stack.runtime.service import DEFAULT_MAX_ENVIRONMENTS, LambdaService
 from speedrun import manifest
 from speedrun.identity import cognito_verifier_from_settings
 from speedrun.manifest import FunctionSpec, QueueSpec
@@ -32,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("local_stack")
 
 
-PROCESS_CACHE_PACKAGES = ("speedrun.", "lambdas.")
+PROCESS_CACHE_PACKAGES = ("speedrun.",)
+Definitions = Callable[[Mapping[str, FunctionDefinition]], Mapping[str, FunctionDefinition]]
 
 
 @dataclass
@@ -45,10 +51,17 @@ class StackOptions:
     web_dir: Path | None = ROOT / "web"
     examples_dir: Path | None = ROOT / "examples"
     functions: Sequence[FunctionSpec] = manifest.FUNCTIONS
+    """Routes and triggers (the manifest); what runs is each function's synthesized definition."""
     queues: Sequence[QueueSpec] = manifest.QUEUES
-    handler_package: str = "lambdas"
+    definitions: Definitions | None = None
+    """None: the functions of the synthesized template. The local stack's own tests derive test
+    functions from the template's (its layers, so they run the way the real ones do)."""
+    max_environments: int = DEFAULT_MAX_ENVIRONMENTS
+    """Execution environments (processes) per function at most, where the template reserves none."""
     redis_url: str | None = None
     """None: `REDIS_URL` from the environment, else a private redis-server, else embedded fakeredis."""
+    redis_cluster_tls: bool = False
+    """Run the cache as deployed: a three-node Redis Cluster, TLS only, one ACL user (needs redis-server)."""
     region: str = "us-east-1"
     idle_timeout_s: float = IDLE_TIMEOUT_S
     max_connection_s: float = MAX_CONNECTION_S
@@ -70,8 +83,9 @@ class LocalStack:
     pollers: dict[str, QueuePoller] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     question_store: Path | None = None
-    missing_functions: list[str] = field(default_factory=list)
-    """Functions whose handler module is not written yet (their routes answer 501)."""
+    lambdas: LambdaService | None = None
+    init_durations: dict[str, float | Exception] = field(default_factory=dict)
+    """Each function's first cold start at start-up: init duration (ms), or why its init failed."""
     sample_sets: list[str] = field(default_factory=list)
     """What happened to each sample question set at start (loaded / refused / handler missing)."""
     restored_items: int = 0
@@ -129,7 +143,11 @@ class LocalStack:
             redis_dir = None
         question_store.mkdir(parents=True, exist_ok=True)
         self.question_store = question_store
-        self.redis = start_redis(options.redis_url or os.environ.get(manifest.REDIS_URL_ENV), redis_dir)
+        self.redis = (
+            spawn_redis_cluster_tls(data_dir=redis_dir)
+            if options.redis_cluster_tls
+            else start_redis(options.redis_url or os.environ.get(manifest.REDIS_URL_ENV), redis_dir)
+        )
 
         self._moto = aws.MotoServer()
         endpoint = self._moto.start()
@@ -141,18 +159,22 @@ class LocalStack:
         self._data = data
         identity = self._create_host_account(aws.client("cognito-idp", endpoint, options.region), data)
         self.identity = identity
-        self.environment = aws.function_environment(
-            endpoint_url=endpoint,
-            region=options.region,
+        redis_secret = self._redis_secret(aws.client("secretsmanager", endpoint, options.region))
+        values = aws.local_values(
             queues=self.queues,
             question_store=str(question_store),
             redis_url=self.redis.url,
+            redis_cluster=self.redis.cluster,
+            redis_auth_secret_id=redis_secret,
             connections_url=self.base_url,
             ws_url=self.ws_url,
             identity=identity,
-            log_level=options.log_level,
+            region=options.region,
         )
-        # The handlers run in this process: they read exactly these variables, as on Lambda.
+        ca_file = str(self.redis.ca_file) if self.redis.ca_file else None
+        extras = aws.local_extras(endpoint_url=endpoint, identity=identity, ssl_cert_file=ca_file)
+        # The stack's own emulation (the JWT authorizer, table creation) reads the same settings.
+        self.environment = {**values, **extras, "AWS_REGION": options.region, "AWS_DEFAULT_REGION": options.region}
         os.environ.update(self.environment)
         _forget_process_caches()
         create_all()
@@ -161,10 +183,28 @@ class LocalStack:
             dynamodb = aws.client("dynamodb", endpoint, options.region)
             self.restored_items = data.load_tables(dynamodb, _table_names())
 
-        functions = Functions(options.functions, package=options.handler_package, region=options.region)
-        self.missing_functions = functions.preload()
+        template = read_functions(artifacts.synthesize(), artifacts.host_dependencies_layer())
+        definitions = dict(options.definitions(template) if options.definitions else template)
+        routed = {spec.name for spec in options.functions}
+        if routed - set(definitions):
+            raise RuntimeError(f"no synthesized definition for {', '.join(sorted(routed - set(definitions)))}")
+        definitions = {name: definitions[name] for name in sorted(routed)}
+        self.lambdas = LambdaService(
+            definitions,
+            {name: resolve_environment(definition, values, extras) for name, definition in definitions.items()},
+            launch=Launch(
+                runtime_dir=artifacts.runtime_dir(),
+                region=options.region,
+                function_name_prefix=aws.NAME_PREFIX,
+                account_id=events.ACCOUNT_ID,
+            ),
+            max_environments=options.max_environments,
+        )
+        self.lambdas.start()
+        self.init_durations = self.lambdas.warm_all()
         self.gateway = Gateway(
-            functions,
+            options.functions,
+            self.lambdas,
             region=options.region,
             jwt_authorizer=cognito_verifier_from_settings(),
             cognito_endpoint=endpoint,
@@ -194,7 +234,7 @@ class LocalStack:
             poller = QueuePoller(
                 self.queues[queue_name],
                 consumer,
-                functions,
+                self.lambdas,
                 aws.client("sqs", endpoint, options.region),
                 region=options.region,
                 wait_s=options.poll_wait_s,
@@ -213,6 +253,15 @@ class LocalStack:
             sub = user_sub(cognito, identity.user_pool_id, identity.host_username)
             data.save_host_account(identity.host_password, sub)
         return identity
+
+    def _redis_secret(self, secrets_manager: Any) -> str:
+        """The cache user's secret, as deployed (`{"username", "password"}`); empty where the local
+        Redis has no user of its own (an embedded or external one), so the functions send no AUTH."""
+        if self.redis is None or self.redis.username is None:
+            return ""
+        secret = {"username": self.redis.username, "password": self.redis.password or ""}
+        secrets_manager.create_secret(Name=aws.REDIS_AUTH_SECRET_ID, SecretString=json.dumps(secret))
+        return aws.REDIS_AUTH_SECRET_ID
 
     @staticmethod
     def _ensure_token_secret(secrets_manager: Any, data: DataDir | None) -> None:
@@ -268,8 +317,9 @@ class LocalStack:
             if self._data
             else "  kept data    none: everything lives in memory until Ctrl-C (use --data DIR to keep it)",
         ]
-        if self.missing_functions:
-            lines.append(f"  not written  {', '.join(self.missing_functions)} (their routes answer 501)")
+        for name, init in self.init_durations.items():
+            shown = f"init {init:.0f} ms" if isinstance(init, float) else f"INIT FAILED: {init}"
+            lines.append(f"  function     {name:<16} {shown}")
         lines += [f"  sample set   {outcome}" for outcome in self.sample_sets]
         lines.append("  Ctrl-C stops everything")
         return "\n".join(lines)
@@ -283,9 +333,10 @@ class LocalStack:
             if self._server_thread is not None:
                 self._server_thread.join(timeout=15)
             self._server = None
-        if self.gateway is not None:
-            self.gateway.shutdown()
-            self.gateway = None
+        self.gateway = None
+        if self.lambdas is not None:
+            self.lambdas.stop()
+            self.lambdas = None
         if self._moto is not None:
             if self._data is not None and self.identity is not None:
                 dynamodb = aws.client("dynamodb", self._moto.endpoint_url, self.options.region)

@@ -170,6 +170,10 @@ class Edge(Construct):
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    # Every viewer header but Host (API Gateway refuses a foreign Host; Authorization
+                    # cannot be allow-listed in a custom policy) and, by AWS's documentation of this
+                    # managed policy, the device type and viewer location CloudFront headers, among
+                    # them `CloudFront-Viewer-Address`: sign-on's join-flood limits key on it.
                     origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
                     response_headers_policy=security_headers,
                 ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Tags
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -24,11 +24,11 @@ from infra.constructs.question_store import QuestionStore
 from infra.constructs.queues import Queues
 from infra.constructs.tables import Tables
 from infra.constructs.websocket_api import WebSocketApi
-from infra.layers import ARCHITECTURE, ASSET_EXCLUDE, PROJECT_ROOT, RUNTIME, Layers
+from infra.function_code import code_dir
+from infra.layers import ARCHITECTURE, ASSET_EXCLUDE, RUNTIME, Layers
 from infra.nag import acknowledge
 from speedrun import manifest
 
-LAMBDAS_DIR = PROJECT_ROOT / "lambdas"
 LOG_LEVEL = "INFO"
 VPC_ACCESS_ACTIONS = [
     "ec2:CreateNetworkInterface",
@@ -63,7 +63,6 @@ class Functions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, resources: Resources) -> None:
         super().__init__(scope, construct_id)
         self._resources = resources
-        self._code = lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=ASSET_EXCLUDE)
         self.functions: dict[str, lambda_.Function] = {}
         for spec in manifest.FUNCTIONS:
             self.functions[spec.name] = self._build(spec)
@@ -119,7 +118,7 @@ class Functions(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=spec.handler,
-            code=self._code,
+            code=lambda_.Code.from_asset(str(code_dir(spec)), exclude=ASSET_EXCLUDE),
             layers=res.layers.all,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
@@ -136,6 +135,7 @@ class Functions(Construct):
                 else None
             ),
         )
+        Tags.of(function).add(names.FUNCTION_TAG, spec.name)
         if needs.redis:
             res.cache.grant_auth(function)
         for table, access in needs.tables.items():

@@ -1,7 +1,7 @@
 """Reading a synthesized stack in tests.
 
 Helpers read the synthesized template as plain JSON: resources by type, a function by its manifest
-name (its handler is `<name>.handler`), and the IAM statements attached to a function's role.
+name (its `speedrun:function` tag), and the IAM statements attached to a function's role.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from aws_cdk import App, assertions
 
 from app import build_app
+from infra import names
 from infra.stack import SpeedRunStack
 from speedrun import manifest
 
@@ -41,13 +42,14 @@ class Synth:
 
     def function(self, name: str) -> tuple[str, dict[str, Any]]:
         """(logical id, properties) of the manifest function `name`."""
-        handler = manifest.function(name).handler
+        manifest.function(name)
+        tag = {"Key": names.FUNCTION_TAG, "Value": name}
         found = [
             (key, value["Properties"])
             for key, value in self.of_type("AWS::Lambda::Function").items()
-            if value["Properties"].get("Handler") == handler
+            if tag in value["Properties"].get("Tags", [])
         ]
-        assert len(found) == 1, f"expected one function with handler {handler}, found {len(found)}"
+        assert len(found) == 1, f"expected one function tagged {tag}, found {len(found)}"
         return found[0]
 
     def role_statements(self, name: str) -> list[dict[str, Any]]:

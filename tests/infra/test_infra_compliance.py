@@ -14,7 +14,9 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint_file
 
+from infra import names
 from infra.layers import PROJECT_ROOT
+from speedrun import manifest
 from tests.infra.infra_template import Synth
 
 
@@ -74,4 +76,10 @@ def test_app_py_synthesizes_without_aws_credentials_or_docker(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr[-3000:]
     template = json.loads((tmp_path / "out" / "SpeedRun-dev.template.json").read_text())
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert {f["Properties"]["Handler"] for f in functions} >= {"signon.handler", "speedrun.handler"}
+    tagged = {
+        tag["Value"]: f["Properties"]["Handler"]
+        for f in functions
+        for tag in f["Properties"].get("Tags", [])
+        if tag["Key"] == names.FUNCTION_TAG
+    }
+    assert tagged == {spec.name: "handler.handler" for spec in manifest.FUNCTIONS}

@@ -39,7 +39,7 @@ def test_function_runtime_and_sizing_follow_the_manifest(synth: Synth, name: str
     _, function = synth.function(name)
     assert function["Runtime"] == "python3.12"
     assert function["Architectures"] == ["arm64"]
-    assert function["Handler"] == f"{name}.handler"
+    assert function["Handler"] == spec.handler
     assert function["MemorySize"] == spec.memory_mb
     assert function["Timeout"] == spec.timeout_s
     assert function["TracingConfig"] == {"Mode": "Active"}
@@ -198,7 +198,7 @@ def test_api_docs_touches_no_data(synth: Synth) -> None:
     assert services == {"logs", "xray"}
 
 
-def test_lambda_code_is_the_lambdas_folder_and_layers_are_the_shared_package_and_dependencies(synth: Synth) -> None:
+def test_each_functions_code_is_its_own_folder_and_layers_are_the_shared_package_and_dependencies(synth: Synth) -> None:
     manifest_file = synth.outdir / "SpeedRun-dev.assets.json"
     assert manifest_file.is_file()
     shared = synth.resources[synth.logical_id(synth.stack.layers.shared)]["Properties"]
@@ -213,7 +213,9 @@ def test_lambda_code_is_the_lambdas_folder_and_layers_are_the_shared_package_and
     assert (deps_dir / "python" / "pydantic").is_dir()
     assert list((deps_dir / "python" / "pydantic_core").glob("_pydantic_core.cpython-312-aarch64-linux-gnu.so"))
     assert not (deps_dir / "python" / "botocore").exists(), "the runtime's SDK must not be shadowed"
-    _, api_docs = synth.function("api_docs")
-    code_dir = asset_dirs[f"asset.{api_docs['Code']['S3Key'].removesuffix('.zip')}"]
     for spec in manifest.FUNCTIONS:
-        assert (code_dir / f"{spec.module}.py").is_file(), f"lambdas/{spec.module}.py is missing from the asset"
+        _, function = synth.function(spec.name)
+        assert function["Handler"] == "handler.handler"
+        code_dir = asset_dirs[f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"]
+        extra = [manifest.OPENAPI_FILE] if spec.openapi_document else []
+        assert sorted(path.name for path in code_dir.iterdir()) == sorted(["handler.py", *extra]), spec.name

@@ -13,8 +13,8 @@ from unittest import mock
 
 import pytest
 
-import lambdas.finalizer as finalizer_lambda
-import lambdas.speedrun as speedrun_lambda
+import lambdas.finalizer.handler as finalizer_lambda
+import lambdas.speedrun.handler as speedrun_lambda
 from speedrun.engine import Caller
 from speedrun.engine import service as service_module
 from tests.support.engine_harness import Client, EngineWorld, drain, engine_queues

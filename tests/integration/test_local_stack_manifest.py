@@ -13,15 +13,13 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from local_stack import aws
 from local_stack.client import bearer, http_request, sign_in
-from local_stack.functions import Functions
 from local_stack.gateway import Gateway
 from local_stack.process import RunningStack, stack_process
+from local_stack.runtime.environment import Launch
+from local_stack.runtime.service import LambdaService
 from local_stack.stack import queue_consumers
 from speedrun import manifest
-from speedrun.settings import Settings
-from speedrun.tables import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_NOT_FOUND = {"message": "Not Found"}
@@ -31,15 +29,15 @@ def _concrete(path: str) -> str:
     return re.sub(r"\{([^}+]+)\+?\}", lambda match: f"{match.group(1)}-1", path)
 
 
-def _handler_written(spec: manifest.FunctionSpec) -> bool:
-    return (ROOT / "lambdas" / f"{spec.module}.py").is_file()
-
-
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
     """The gateway's routing tables for the real manifest (no handler is imported or run)."""
+    never_started = LambdaService(
+        {}, {}, launch=Launch(runtime_dir=ROOT, region="us-east-1", function_name_prefix="t", account_id="1")
+    )
     built = Gateway(
-        Functions(manifest.FUNCTIONS),
+        manifest.FUNCTIONS,
+        never_started,
         region="us-east-1",
         jwt_authorizer=None,
         cognito_endpoint="http://127.0.0.1:9",
@@ -47,7 +45,6 @@ def gateway() -> Iterator[Gateway]:
         web_dir=None,
     )
     yield built
-    built.shutdown()
 
 
 def test_every_http_route_matches_its_function(gateway: Gateway) -> None:
@@ -73,27 +70,6 @@ def test_every_queue_has_its_consumer() -> None:
     assert consumers == {queue.name: manifest.queue_consumer(queue.name) for queue in manifest.QUEUES}
 
 
-def test_the_functions_get_every_variable_the_cdk_app_sets() -> None:
-    queues = {
-        spec.name: aws.LocalQueue(spec, f"https://sqs/{spec.name}", "arn", "https://sqs/dlq", "arn-dlq", 60)
-        for spec in manifest.QUEUES
-    }
-    environment = aws.function_environment(
-        endpoint_url="http://127.0.0.1:1",
-        region="us-east-1",
-        queues=queues,
-        question_store="/tmp/q",
-        redis_url="redis://127.0.0.1:1/0",
-        connections_url="http://127.0.0.1:2",
-        ws_url="ws://127.0.0.1:2/ws",
-        identity=aws.Identity("us-east-1_pool", "client-id", "host", "password"),
-    )
-    settings_variables = {field.alias for field in Settings.model_fields.values() if field.alias}
-    assert settings_variables <= set(environment)
-    assert {manifest.table_env(table) for table in MODELS} <= set(environment)
-    assert {manifest.queue_env(queue.name) for queue in manifest.QUEUES} <= set(environment)
-
-
 @pytest.fixture(scope="module")
 def running() -> Iterator[RunningStack]:
     with stack_process("--no-samples") as stack:
@@ -113,8 +89,8 @@ def test_every_http_route_reaches_its_function_on_the_running_stack(running: Run
         body = reply.json() if reply.body.startswith(b"{") else {}
         assert body != GATEWAY_NOT_FOUND, route.route_key
         assert reply.status != 401, f"{route.route_key}: the host's Cognito token was refused"
-        if reply.status == 501 and str(body.get("message", "")).startswith("Not Implemented"):
-            assert not _handler_written(spec), f"{route.route_key}: lambdas/{spec.module}.py exists but answered 501"
+        # Each function ran from its synthesized asset and answered with its own reply, not a failure.
+        assert reply.status < 500, f"{route.route_key} ({spec.name}): {reply.status} {body}"
 
 
 def test_the_websocket_authorizer_guards_connect_on_the_running_stack(running: RunningStack) -> None:
@@ -124,7 +100,4 @@ def test_the_websocket_authorizer_guards_connect_on_the_running_stack(running: R
         return int(refused.value.response.status_code)
 
     status = asyncio.run(asyncio.wait_for(refused_status(), 30))
-    if _handler_written(manifest.ws_authorizer()):
-        assert status in (401, 403)
-    else:
-        assert status == 501
+    assert status in (401, 403)

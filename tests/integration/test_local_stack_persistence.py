@@ -11,16 +11,17 @@ import redis
 
 from local_stack import aws
 from local_stack.stack import LocalStack, StackOptions
-from tests.integration.local_stack_spec import FUNCTIONS, HANDLER_PACKAGE, QUEUES
+from tests.integration.local_stack_spec import FUNCTIONS, QUEUES, spec_definitions
 
 
 def _options(data_dir: Path, web_dir: Path) -> StackOptions:
+    recorded = data_dir.parent / "received.jsonl"
     return StackOptions(
         port=0,
         data_dir=data_dir,
         functions=FUNCTIONS,
         queues=QUEUES,
-        handler_package=HANDLER_PACKAGE,
+        definitions=lambda template: spec_definitions(template, recorded),
         web_dir=web_dir,
         examples_dir=None,
     )

@@ -50,9 +50,18 @@ async def _ask(socket: Any, frame: str) -> dict[str, Any]:
 
 
 async def _wait_for_events(function: str, route_key: str, count: int = 1) -> list[dict[str, Any]]:
-    """$disconnect runs after the socket is gone: wait (bounded by WAIT_S) until the handler saw it."""
+    """$disconnect runs after the socket is gone: wait (bounded by WAIT_S) until the handler saw it.
+    Only this test's connections count (an earlier test's $disconnect may still arrive late)."""
     while True:
-        found = [e for e in recorder.received(function) if e["requestContext"].get("routeKey") == route_key]
+        events = recorder.received(function)
+        ours = {
+            e["requestContext"]["connectionId"] for e in events if e["requestContext"].get("routeKey") == "$connect"
+        }
+        found = [
+            e
+            for e in events
+            if e["requestContext"].get("routeKey") == route_key and e["requestContext"]["connectionId"] in ours
+        ]
         if len(found) >= count:
             return found
         await asyncio.sleep(0.05)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-import lambdas.players_command as players_command
-import lambdas.players_worker as players_worker
-import lambdas.results as results_lambda
+import lambdas.players_command.handler as players_command
+import lambdas.players_worker.handler as players_worker
+import lambdas.results.handler as results_lambda
 from speedrun import manifest, projections
 from speedrun.players import PlayerCommand, PlayerCommands, PlayerWorker, ProfileBody, ProgressBody
 from speedrun.reporting import event_store

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-import lambdas.question_sets as question_sets_function
+import lambdas.question_sets.handler as question_sets_function
 from speedrun import tables
 from speedrun.errors import NotFound, Unavailable
 from speedrun.question_sets import MAX_FILE_BYTES, load_questions

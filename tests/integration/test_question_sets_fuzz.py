@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-import lambdas.question_sets as question_sets_function
+import lambdas.question_sets.handler as question_sets_function
 from speedrun import tables
 from speedrun.tables import QuestionSetModel
 from tests.support.question_sets import FakeLambdaContext, body_of, question_store_at, sample_question, upload_event

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-import lambdas.reporter as reporter_lambda
+import lambdas.reporter.handler as reporter_lambda
 from speedrun import manifest, projections
 from speedrun.engine import RunEngine
 from speedrun.queues import JobQueues

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import lambdas.results as results_lambda
+import lambdas.results.handler as results_lambda
 from speedrun import projections
 from speedrun.clock import now_ms
 from speedrun.engine import RunExport

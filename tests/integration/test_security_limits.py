@@ -1,6 +1,7 @@
-"""Limits of the sign-on handler: join-flood protection per source IP (fixed one-minute windows in
-Redis) and the body size refused before parsing. The WebSocket frame limit and the chat rate limit
-are proven in test_engine_rules.py (`too_large`, `rate_limited`)."""
+"""Limits of the sign-on handler: join-flood protection (per viewer address as CloudFront reports it,
+and per run, in fixed one-minute windows in Redis) and the body size refused before parsing. The
+classroom-sized cases and every limit's exact count are in test_signon_join_limits.py; the WebSocket
+frame limit and the chat rate limit are proven in test_engine_rules.py (`too_large`, `rate_limited`)."""
 
 from __future__ import annotations
 
@@ -12,36 +13,43 @@ from typing import Any
 
 import pytest
 
-import lambdas.signon as signon_lambda
+import lambdas.signon.handler as signon_lambda
 from speedrun.http import JSON_BODY_LIMIT_BYTES
-from speedrun.signon.join_limit import KEY_TTL_S, WINDOW_MS, JoinRateLimiter, join_window_key
+from speedrun.signon.join_limit import KEY_TTL_S, WINDOW_MS, JoinLimiter, join_window_key, run_window_key
 from tests.support.signon import FakeLambdaContext, SignOnWorld, question, signon_world
 
 LIMIT = 5
-NOW_MS = 1_900_000_000_000
+NOW_MS = 1_900_000_020_000
+EDGE = "130.176.0.17"
 FLOODER, NEIGHBOUR = "198.51.100.7", "203.0.113.9"
+"""Two viewers behind the same CloudFront edge."""
 
 
 @pytest.fixture
 def world(redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SignOnWorld]:
     with signon_world(redis_url, tmp_path) as built:
-        built.service.join_limiter = JoinRateLimiter(built.engine.redis, per_minute=LIMIT, clock=lambda: NOW_MS)
+        built.service.join_limiter = JoinLimiter(
+            built.engine.redis, unknown_codes_per_minute=LIMIT, clock=lambda: NOW_MS
+        )
         monkeypatch.setattr(signon_lambda, "service", lambda: built.service)
         yield built
 
 
-def _post(path: str, text: str, *, source_ip: str, sub: str | None = None) -> tuple[int, Any]:
+def _post(path: str, text: str, *, viewer: str | None, sub: str | None = None) -> tuple[int, Any]:
+    headers = {"content-type": "application/json"}
+    if viewer is not None:
+        headers["cloudfront-viewer-address"] = f"{viewer}:40000"
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": f"POST {path}",
         "rawPath": path,
         "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
+        "headers": headers,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "api",
             "domainName": "example.test",
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": "t"},
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": EDGE, "userAgent": "t"},
             "requestId": "r1",
             "routeKey": f"POST {path}",
             "stage": "$default",
@@ -57,60 +65,65 @@ def _post(path: str, text: str, *, source_ip: str, sub: str | None = None) -> tu
     return response["statusCode"], json.loads(response["body"])
 
 
-def _open_run(world: SignOnWorld) -> str:
+def _open_run(world: SignOnWorld) -> tuple[str, str]:
     set_id = world.upload([question(0)])
     status, body = _post(
-        "/api/signon/speedruns", json.dumps({"question_set_id": set_id}), source_ip=FLOODER, sub="host-sub-1"
+        "/api/signon/speedruns", json.dumps({"question_set_id": set_id}), viewer=None, sub="host-sub-1"
     )
     assert status == 201, body
-    return str(body["join_code"])
+    return str(body["speedrun_id"]), str(body["join_code"])
 
 
-def _join(join_code: str, name: str, source_ip: str) -> tuple[int, Any]:
-    return _post("/api/signon/join", json.dumps({"join_code": join_code, "name": name}), source_ip=source_ip)
+def _join(join_code: str, name: str, viewer: str) -> tuple[int, Any]:
+    return _post("/api/signon/join", json.dumps({"join_code": join_code, "name": name}), viewer=viewer)
 
 
-def _joined_names(world: SignOnWorld, join_code: str) -> list[str]:
-    run_id = world.engine.redis.get(f"joincode:{join_code}")
-    export = world.engine.export(run_id.decode() if isinstance(run_id, bytes) else str(run_id))
+def _joined_names(world: SignOnWorld, run_id: str) -> list[str]:
+    export = world.engine.export(run_id)
     assert export is not None
     return [event["data"]["name"] for event in export.events if event["type"] == "participant_joined"]
 
 
-def test_joins_over_the_limit_per_ip_and_minute_are_429_and_change_nothing(world: SignOnWorld) -> None:
-    join_code = _open_run(world)
-    assert [_join(join_code, f"P{n}", FLOODER)[0] for n in range(LIMIT)] == [201] * LIMIT
+def test_a_viewer_over_the_unknown_code_limit_gets_429_for_every_code_and_changes_nothing(
+    world: SignOnWorld,
+) -> None:
+    run_id, join_code = _open_run(world)
+    assert [_join("ZZZZZZ", f"G{n}", FLOODER)[0] for n in range(LIMIT)] == [404] * LIMIT
     status, body = _join(join_code, "Flood", FLOODER)
     assert status == 429
     assert body["error"]["code"] == "rate_limited"
-    assert _joined_names(world, join_code) == [f"P{n}" for n in range(LIMIT)]
+    assert _joined_names(world, run_id) == []
 
-    # Another address is unaffected, and so is the flooder in the next window.
+    # Another viewer behind the same edge is unaffected, and so is the flooder in the next window.
     assert _join(join_code, "Neighbour", NEIGHBOUR)[0] == 201
     assert world.service.join_limiter is not None
     world.service.join_limiter.clock = lambda: NOW_MS + WINDOW_MS
     assert _join(join_code, "Flood", FLOODER)[0] == 201
 
 
-def test_the_window_counter_expires_by_itself(world: SignOnWorld) -> None:
-    join_code = _open_run(world)
+def test_the_window_counters_expire_by_themselves(world: SignOnWorld) -> None:
+    run_id, join_code = _open_run(world)
     _join(join_code, "Once", FLOODER)
-    key = join_window_key(FLOODER, NOW_MS // WINDOW_MS)
-    assert int(world.engine.redis.get(key)) == 1
-    assert 0 < world.engine.redis.ttl(key) <= KEY_TTL_S
+    _join("ZZZZZZ", "Once", FLOODER)
+    window = NOW_MS // WINDOW_MS
+    viewer_key, run_key = join_window_key(FLOODER, window), run_window_key(run_id, window)
+    assert int(world.engine.redis.get(viewer_key)) == 1
+    assert world.engine.redis.hgetall(run_key) == {f"{FLOODER}|joined": "1"}
+    for key in (viewer_key, run_key):
+        assert 0 < world.engine.redis.ttl(key) <= KEY_TTL_S
 
 
 def test_a_body_over_the_json_limit_is_413_before_parsing(world: SignOnWorld) -> None:
-    join_code = _open_run(world)
+    run_id, join_code = _open_run(world)
     padding = " " * JSON_BODY_LIMIT_BYTES
     status, body = _post(
-        "/api/signon/join", json.dumps({"join_code": join_code, "name": "Big"}) + padding, source_ip=NEIGHBOUR
+        "/api/signon/join", json.dumps({"join_code": join_code, "name": "Big"}) + padding, viewer=NEIGHBOUR
     )
     assert status == 413
     assert body["error"]["code"] == "too_large"
-    assert _joined_names(world, join_code) == []
+    assert _joined_names(world, run_id) == []
     # Not even counted as a join attempt: the guard runs before the handler's code.
-    assert world.engine.redis.get(join_window_key(NEIGHBOUR, NOW_MS // WINDOW_MS)) is None
+    assert list(world.engine.redis.scan_iter("joins:*")) == []
     at_limit = '{"join_code": "' + join_code + '", "name": "Fits"}'
-    status, _ = _post("/api/signon/join", at_limit + " " * (JSON_BODY_LIMIT_BYTES - len(at_limit)), source_ip=NEIGHBOUR)
+    status, _ = _post("/api/signon/join", at_limit + " " * (JSON_BODY_LIMIT_BYTES - len(at_limit)), viewer=NEIGHBOUR)
     assert status == 201

@@ -120,7 +120,8 @@ def _results_in_function(world: SecurityWorld, run_id: str, token: str) -> int:
         domain_name="api.example",
         jwt_claims=None,
     )
-    reply = world.stack.gateway.functions.invoke(manifest.function("results"), event)
+    assert world.stack.lambdas is not None
+    reply = world.stack.lambdas.invoke_sync("results", event)
     return int(reply["statusCode"])
 
 

@@ -213,7 +213,8 @@ def _message(world: SecurityWorld, authorizer: dict[str, Any], action: str, **fi
     assert world.stack.gateway is not None
     spec = manifest.function("speedrun")
     event = events.websocket_message_event(client, action, json.dumps({"action": action, **fields}))
-    reply = world.stack.gateway.functions.invoke(spec, event)
+    assert world.stack.lambdas is not None
+    reply = world.stack.lambdas.invoke_sync(spec.name, event)
     frame: dict[str, Any] = json.loads(reply["body"])
     return frame
 

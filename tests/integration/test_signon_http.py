@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import lambdas.signon as signon_lambda
+import lambdas.signon.handler as signon_lambda
 from speedrun.clock import now_ms
 from speedrun.engine import CreatedRun
 from speedrun.engine.store import JOIN_CODE_ALPHABET, LOBBY_TTL_MS

@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-import lambdas.ws_authorizer as authorizer_lambda
+import lambdas.ws_authorizer.handler as authorizer_lambda
 from speedrun.clock import now_ms
 from speedrun.signon import ConnectionAuthorizer, CreateSpeedRunRequest, JoinRequest
 from speedrun.tokens import AUDIENCE, ISSUER

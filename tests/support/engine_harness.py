@@ -18,7 +18,7 @@ import boto3
 import redis
 from moto import mock_aws
 
-import lambdas.speedrun as speedrun_lambda
+import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
 from speedrun.connections import Push, SendReport
 from speedrun.engine import HOST, PARTICIPANT, FrozenQuestion, RunConfig, RunEngine, SpeedRunService

@@ -16,12 +16,12 @@ def test_function_names_are_unique_and_have_a_handler_module() -> None:
     names = [spec.name for spec in manifest.FUNCTIONS]
     assert len(names) == len(set(names))
     for name in names:
-        assert (ROOT / "lambdas" / f"{name}.py").is_file(), f"lambdas/{name}.py is missing"
+        assert (ROOT / "lambdas" / name / "handler.py").is_file(), f"lambdas/{name}/handler.py is missing"
 
 
 def test_every_handler_module_exposes_a_callable_handler() -> None:
     for spec in manifest.FUNCTIONS:
-        module = importlib.import_module(f"lambdas.{spec.module}")
+        module = importlib.import_module(spec.module)
         assert callable(module.handler), spec.name
 
 

@@ -1,24 +1,36 @@
-"""`GET /api/openapi.json`: one OpenAPI 3.1 document merged from every HTTP handler module that exists."""
+"""`GET /api/openapi.json`: one OpenAPI 3.1 document merged from every HTTP handler module at synth,
+written into the asset of the function that serves it."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
-import lambdas.api_docs as api_docs
+from infra import openapi
+from infra.function_code import code_dir
 from speedrun import manifest
 from tests.support.question_sets import FakeLambdaContext, http_event
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    response = api_docs.handler(http_event("GET", "/api/openapi.json", sub=None), FakeLambdaContext())
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """What the api_docs function serves from its staged asset (as synth stages it)."""
+    asset = code_dir(manifest.function("api_docs"), staging_root=tmp_path_factory.mktemp("functions"))
+    assert sorted(path.name for path in asset.iterdir()) == ["handler.py", manifest.OPENAPI_FILE]
+    module_spec = importlib.util.spec_from_file_location("staged_api_docs_handler", asset / "handler.py")
+    assert module_spec is not None and module_spec.loader is not None
+    staged = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(staged)
+    response = staged.handler(http_event("GET", "/api/openapi.json", sub=None), FakeLambdaContext())
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "application/json"
     parsed: dict[str, Any] = json.loads(response["body"])
+    assert parsed == json.loads(Path(asset / manifest.OPENAPI_FILE).read_text())
     return parsed
 
 
@@ -54,9 +66,9 @@ def test_the_question_set_routes_are_described(document: dict[str, Any]) -> None
 
 
 def test_every_route_of_every_existing_http_module_is_in_the_document(document: dict[str, Any]) -> None:
-    existing = {name.rsplit(".", 1)[-1] for name in api_docs.http_function_modules()}
-    assert {"question_sets", "api_docs"} <= existing
-    expected = {(route.path, route.method.lower()) for route, spec in manifest.http_routes() if spec.module in existing}
+    modules = openapi.http_function_modules()
+    assert {"lambdas.question_sets.handler", "lambdas.api_docs.handler"} <= set(modules)
+    expected = {(route.path, route.method.lower()) for route, _spec in manifest.http_routes()}
     documented = {(path, method) for path, item in document["paths"].items() for method in item}
     assert expected <= documented
 

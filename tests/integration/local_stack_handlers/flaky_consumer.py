@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.integration.local_stack_handlers.recorder import record
+from recorder import record
 
 
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:

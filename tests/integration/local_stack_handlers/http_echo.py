@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from tests.integration.local_stack_handlers.recorder import record
+from recorder import record
 
 
 def handler(event: dict[str, Any], _context: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.local_stack_handlers.recorder import record
+from recorder import record
 
 
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:

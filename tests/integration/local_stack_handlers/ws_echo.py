@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import boto3
+from recorder import record
 
 from speedrun.settings import get_settings
-from tests.integration.local_stack_handlers.recorder import record
 
 
 def _management_api() -> Any:

@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+HANDLERS_DIR = "lambdas"
+HANDLER_MODULE = "handler"
+OPENAPI_FILE = "openapi.json"
+"""The OpenAPI document's file name in the asset of the function that serves it."""
+
 
 class Auth(StrEnum):
     """Who may call an HTTP route, and where that is checked."""
@@ -76,7 +81,9 @@ class Needs:
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
-    """Logical name: also the handler module in `lambdas/` (`lambdas/<name>.py`, entry point `handler`)."""
+    """Logical name: also the folder of the function's code, `lambdas/<name>/`, which is its whole code asset
+    (Lambda's task root). It holds the handler module `handler.py` (entry point `handler`): a name no layer
+    uses, so the task root, first on Lambda's `sys.path`, can never shadow a layer package."""
     description: str
     http_routes: tuple[HttpRoute, ...] = ()
     ws_route_keys: tuple[str, ...] = ()
@@ -86,14 +93,24 @@ class FunctionSpec:
     needs: Needs = field(default_factory=Needs)
     memory_mb: int = 256
     timeout_s: int = 10
+    openapi_document: bool = False
+    """The function's asset also carries `openapi.json`, the document of every HTTP route, built at synth
+    from the HTTP handlers' resolvers (`infra.openapi`): the other handlers are not in this function's asset."""
+
+    @property
+    def code_dir(self) -> str:
+        """The function's code folder, relative to the project root."""
+        return f"{HANDLERS_DIR}/{self.name}"
 
     @property
     def module(self) -> str:
-        return self.name
+        """The handler module's importable name from the project root (tests, the OpenAPI build)."""
+        return f"{HANDLERS_DIR}.{self.name}.{HANDLER_MODULE}"
 
     @property
     def handler(self) -> str:
-        return f"{self.module}.handler"
+        """Lambda's handler string: the module at the task root, then the function."""
+        return f"{HANDLER_MODULE}.handler"
 
     @property
     def in_vpc(self) -> bool:
@@ -158,6 +175,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="api_docs",
         description="Serves the OpenAPI document generated from every HTTP function's resolver.",
         http_routes=(HttpRoute("GET", "/api/openapi.json", auth=Auth.PUBLIC),),
+        openapi_document=True,
         memory_mb=256,
         timeout_s=10,
     ),
@@ -340,5 +358,7 @@ COGNITO_ISSUER_ENV = "COGNITO_ISSUER"
 """https://cognito-idp.{region}.amazonaws.com/{user pool id}: the `iss` of those ID tokens."""
 COGNITO_JWKS_URL_ENV = "COGNITO_JWKS_URL"
 """Only where the pool's keys are not at `{issuer}/.well-known/jwks.json` (the local stack's moto)."""
-JOINS_PER_IP_PER_MINUTE_ENV = "JOINS_PER_IP_PER_MINUTE"
-"""Join-flood limit of sign-on; unset: the default in speedrun.settings."""
+JOIN_UNKNOWN_CODES_PER_VIEWER_ENV = "JOIN_UNKNOWN_CODES_PER_VIEWER_PER_MINUTE"
+"""Sign-on's join-flood limit on code guessing: unknown join codes one viewer address may try a minute
+before every join from it is refused until the minute ends; unset: the default in speedrun.settings
+(the other join limits follow each run's `max_participants`, speedrun.signon.join_limit)."""

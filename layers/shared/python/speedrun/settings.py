@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     user_pool_client_id: str | None = Field(default=None, validation_alias=manifest.USER_POOL_CLIENT_ID_ENV)
     cognito_issuer: str | None = Field(default=None, validation_alias=manifest.COGNITO_ISSUER_ENV)
     cognito_jwks_url: str | None = Field(default=None, validation_alias=manifest.COGNITO_JWKS_URL_ENV)
-    joins_per_ip_per_minute: int = Field(default=30, ge=1, validation_alias=manifest.JOINS_PER_IP_PER_MINUTE_ENV)
+    join_unknown_codes_per_viewer_per_minute: int = Field(
+        default=100, ge=1, validation_alias=manifest.JOIN_UNKNOWN_CODES_PER_VIEWER_ENV
+    )
+    """Join-flood protection (speedrun.signon.join_limit): unknown join codes a minute per viewer address."""
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
     """Only the local stack sets this (moto server); deployed functions use the real endpoints."""
 

@@ -1,6 +1,7 @@
 """Sign-on (http-api.md, Sign-on): open a speed-run, join one, and check a run token at $connect
 (docs/signon-and-tokens.md)."""
 
+from speedrun.signon.join_limit import JoinLimiter
 from speedrun.signon.models import (
     PLAYER_HANDLE_PATTERN,
     CreateSpeedRunRequest,
@@ -18,11 +19,13 @@ from speedrun.signon.service import (
     host_token_expiry_ms,
     participant_token_expiry_ms,
 )
+from speedrun.signon.viewer import viewer_of
 
 __all__ = [
     "PLAYER_HANDLE_PATTERN",
     "ConnectionAuthorizer",
     "CreateSpeedRunRequest",
+    "JoinLimiter",
     "JoinRequest",
     "QuestionLoader",
     "RunJoined",
@@ -33,4 +36,5 @@ __all__ = [
     "normalise_join_code",
     "participant_token_expiry_ms",
     "select_questions",
+    "viewer_of",
 ]

@@ -17,7 +17,7 @@ from speedrun.players.commands import check_owner
 from speedrun.question_sets import StoredQuestionSet
 from speedrun.redis_client import redis_from_settings
 from speedrun.settings import Settings, get_settings
-from speedrun.signon.join_limit import JoinRateLimiter
+from speedrun.signon.join_limit import Admission, JoinLimiter
 from speedrun.signon.models import MAX_DURATION_S, CreateSpeedRunRequest, JoinRequest, RunJoined, SpeedRunCreated
 from speedrun.signon.selection import select_questions
 from speedrun.tokens import RunClaims, RunTokens, run_tokens_from_settings
@@ -55,7 +55,7 @@ class SignOnService:
         *,
         ws_url: str,
         load_questions: QuestionLoader = question_sets.load_questions,
-        join_limiter: JoinRateLimiter | None = None,
+        join_limiter: JoinLimiter | None = None,
         check_handle: HandleCheck | None = None,
         clock: Callable[[], int] = now_ms,
     ) -> None:
@@ -79,7 +79,7 @@ class SignOnService:
             run_tokens_from_settings(settings),
             ConnectionsPusher(),
             ws_url=resolved.require("ws_url"),
-            join_limiter=JoinRateLimiter(redis, per_minute=resolved.joins_per_ip_per_minute),
+            join_limiter=JoinLimiter(redis, unknown_codes_per_minute=resolved.join_unknown_codes_per_viewer_per_minute),
             check_handle=check_owner,
         )
 
@@ -114,16 +114,23 @@ class SignOnService:
             expires_at=iso_from_ms(issued.expires_at_ms),
         )
 
-    def join(self, request: JoinRequest, *, source_ip: str | None = None, player_sub: str | None = None) -> RunJoined:
-        """`source_ip` (the caller's address) is counted against the join-flood limit first; a
+    def join(self, request: JoinRequest, *, viewer: str | None = None, player_sub: str | None = None) -> RunJoined:
+        """`viewer` (the caller's address, speedrun.signon.viewer) passes the join-flood limits first
+        (speedrun.signon.join_limit) and the join's outcome is counted against them; a
         `player_handle` some account has claimed may only be used by that account (`player_sub`, the
         caller's verified Cognito sub), so nobody plays into another player's history. A refused
         join changes nothing in the run."""
-        if self.join_limiter is not None and source_ip:
-            self.join_limiter.admit(source_ip)
-        if self.check_handle is not None and request.player_handle is not None:
-            self.check_handle(request.player_handle, player_sub or "")
-        joined = self.engine.join(request.join_code, request.name, request.player_handle)
+        admission: Admission | None = None
+        if self.join_limiter is not None and viewer:
+            admission = self.join_limiter.admit(viewer, lambda: self.engine.run_id_for_code(request.join_code))
+        try:
+            if self.check_handle is not None and request.player_handle is not None:
+                self.check_handle(request.player_handle, player_sub or "")
+            joined = self.engine.join(request.join_code, request.name, request.player_handle)
+        except Exception as error:
+            if self.join_limiter is not None and admission is not None:
+                self.join_limiter.settle(admission, error)
+            raise
         issued = self.tokens.issue(
             joined.run_id,
             "participant",

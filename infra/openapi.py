@@ -1,53 +1,38 @@
-"""HTTP: `GET /api/openapi.json`, the one OpenAPI 3.1 document of the whole HTTP API.
+"""The OpenAPI document of the whole HTTP API, built at synth from every HTTP handler's resolver.
 
-It is generated from the code: every HTTP function of the manifest has a resolver named `app` in
-its handler module, and the document merges what those resolvers describe. Handler modules arrive
-over time, so only the ones that exist are merged; the manifest then adds what a single resolver
-cannot know (which routes are public).
+Each function's asset holds only its own handler, so the function that serves the document
+(`manifest.FunctionSpec.openapi_document`) cannot import the others at run time: the document is
+built here, in the synth process, and written into that function's asset (`infra.assets`). A handler
+module that fails to import fails the synth, instead of silently leaving its routes undocumented.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
-from functools import cache
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun import manifest
-from speedrun.http import ErrorBody, make_resolver
-
-logger = Logger()
-tracer = Tracer()
-app = make_resolver()
+from speedrun.http import ErrorBody
 
 TITLE = "Speed-run platform API"
 API_VERSION = "1.0.0"
 BEARER_SCHEME = "bearerAuth"
 RESOLVER_NAME = "app"
 GATEWAY_ERROR = "GatewayError"
-# Deployed, handler modules are top-level (`question_sets.handler`); in tests and the local stack they
-# live in the `lambdas` package. Import the others the same way this module was imported.
-_PACKAGE_PREFIX = f"{__spec__.parent}." if __spec__ is not None and __spec__.parent else ""
 
 
 def http_function_modules() -> list[str]:
-    """Importable names of the manifest's HTTP handler modules that exist (in manifest order)."""
-    names = [f"{_PACKAGE_PREFIX}{spec.module}" for spec in manifest.FUNCTIONS if spec.http_routes]
-    return [name for name in names if importlib.util.find_spec(name) is not None]
+    """Importable names of the manifest's HTTP handler modules (in manifest order)."""
+    return [spec.module for spec in manifest.FUNCTIONS if spec.http_routes]
 
 
-@cache
-def openapi_document() -> str:
-    """The merged document as JSON, validated against the OpenAPI model (built once per container)."""
+def build_document() -> str:
+    """The merged document as JSON, validated against the OpenAPI model."""
     merge = OpenAPIMerge(
         title=TITLE,
         version=API_VERSION,
@@ -62,12 +47,7 @@ def openapi_document() -> str:
         on_conflict="error",
     )
     for module_name in http_function_modules():
-        try:
-            resolver = getattr(importlib.import_module(module_name), RESOLVER_NAME)
-        except Exception:
-            # One broken handler module must not take the documentation of every other one down.
-            logger.exception("handler module left out of the OpenAPI document", extra={"module": module_name})
-            continue
+        resolver = getattr(importlib.import_module(module_name), RESOLVER_NAME)
         merge.add_schema(json.loads(resolver.get_openapi_json_schema()))
     document = merge.get_openapi_schema()
     _apply_manifest_auth(document)
@@ -126,24 +106,3 @@ def _document_gateway_replies(document: dict[str, Any]) -> None:
             for status in statuses:
                 reply = responses.setdefault(str(status.value), {"description": status.phrase})
                 reply["content"] = {"application/json": {"schema": either}}
-
-
-@app.get(
-    "/api/openapi.json",
-    summary="This document: the OpenAPI 3.1 description of the whole HTTP API",
-    tags=["docs"],
-    responses={200: {"description": "The OpenAPI document.", "content": {"application/json": {"schema": {}}}}},
-)
-def get_openapi_document() -> Response[str]:
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=openapi_document(),
-        headers={"Cache-Control": "public, max-age=300"},
-    )
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)

@@ -13,7 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.identity import signed_in_sub
-from speedrun.signon import CreateSpeedRunRequest, JoinRequest, RunJoined, SignOnService, SpeedRunCreated
+from speedrun.signon import CreateSpeedRunRequest, JoinRequest, RunJoined, SignOnService, SpeedRunCreated, viewer_of
+from speedrun.signon.join_limit import (
+    JOINS_PER_EXTRA_REFUSAL,
+    REFUSALS_PER_VIEWER_PER_RUN,
+    UNKNOWN_CODES_PER_VIEWER_PER_MINUTE,
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -47,7 +52,13 @@ def create_speedrun(body: Annotated[CreateSpeedRunRequest, Body(embed=False)]) -
     status_code=201,
     summary="Join a speed-run with its join code",
     description="Public. Returns the participant's run token; everyone in the run is told. "
-    "At most `JOINS_PER_IP_PER_MINUTE` (30) joins per source address per minute, then `429`. "
+    "Join-flood limits never refuse a classroom: a whole school behind one address can fill a run "
+    "within a minute. They count per viewer address (the one CloudFront reports in "
+    "`CloudFront-Viewer-Address`, not the edge's) and per run, in one-minute windows, and answer `429` "
+    f"until the minute ends once an address has named {UNKNOWN_CODES_PER_VIEWER_PER_MINUTE} (by default) "
+    "unknown join codes, or, within one run, has joined as many times as the run has places "
+    f"(`max_participants`) or has been refused (name taken, run full or closed) {REFUSALS_PER_VIEWER_PER_RUN} "
+    f"times plus once per {JOINS_PER_EXTRA_REFUSAL} joins it made. "
     "A `player_handle` some account has claimed needs that account's ID token (`Authorization: Bearer`), "
     "else `403`.",
     tags=TAGS,
@@ -57,7 +68,7 @@ def join_speedrun(body: Annotated[JoinRequest, Body(embed=False)]) -> RunJoined:
     event = app.current_event
     joined = service().join(
         body,
-        source_ip=event.request_context.http.source_ip,
+        viewer=viewer_of(event.headers, event.request_context.http.source_ip),
         # Only a claimed handle needs the caller's account; anonymous joins verify nothing.
         player_sub=signed_in_sub(event) if body.player_handle is not None else None,
     )
