@@ -15,6 +15,7 @@ import asyncio
 import collections
 import json
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -27,7 +28,9 @@ from local_stack.runtime.environment import INIT_TIMEOUT_S, Environment, InitErr
 
 logger = logging.getLogger("local_stack.runtime")
 
-DEFAULT_MAX_ENVIRONMENTS = 16
+DEFAULT_MAX_ENVIRONMENTS = min(16, 2 * (os.cpu_count() or 2))
+"""Per function: each environment is a whole Python process, and a burst of cold starts is CPU-bound
+(about 1.5 CPU-seconds each), so on a small machine more environments make every caller wait longer."""
 REPORTS_KEPT = 10_000
 
 

@@ -56,14 +56,35 @@ class SoakRun:
     results: dict[str, Any]
 
 
+def _process_tree(root: int) -> list[int]:
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                pending += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue  # the process ended meanwhile
+    return found
+
+
 @dataclass
 class Stack:
     running: RunningStack
     redis_url: str
 
     def rss_bytes(self) -> int:
-        statm = Path(f"/proc/{self.running.pid}/statm").read_text()
-        return int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        """The stack's whole process tree: the gateway and every function's execution environments."""
+        total = 0
+        for pid in _process_tree(self.running.pid):
+            try:
+                statm = Path(f"/proc/{pid}/statm").read_text()
+            except OSError:
+                continue  # an environment replaced meanwhile
+            total += int(statm.split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        return total
 
     def open_descriptors(self) -> int:
         return len(os.listdir(f"/proc/{self.running.pid}/fd"))
