@@ -27,8 +27,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketState
 
+from infra.security_headers import content_security_policy, response_headers
 from local_stack import events
 from local_stack.runtime.service import FunctionError, LambdaService
 from speedrun.clock import iso_from_ms
@@ -40,6 +42,22 @@ logger = logging.getLogger("local_stack.gateway")
 LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
 WEBSOCKET_MESSAGE_LIMIT_BYTES = 128 * 1024
 """API Gateway's WebSocket message limit; a larger message closes the connection (1009)."""
+COGNITO_BROWSER_TARGETS = frozenset(
+    f"AWSCognitoIdentityProviderService.{operation}"
+    for operation in (
+        "InitiateAuth",
+        "RespondToAuthChallenge",
+        "GetUser",
+        "GlobalSignOut",
+        "RevokeToken",
+        "ChangePassword",
+        "ForgotPassword",
+        "ConfirmForgotPassword",
+    )
+)
+"""The Cognito calls a browser makes with its own tokens (the public API of a user pool client). The
+admin API (`Admin*`, `ListUsers`, `DescribeUserPool`, ...) needs AWS credentials on AWS; moto checks
+none, so the proxy must never forward it."""
 IDLE_TIMEOUT_S = 600.0
 MAX_CONNECTION_S = 7200.0
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -65,6 +83,29 @@ def _api_error(status: int, message: str, error_type: str | None = None) -> JSON
     """API Gateway's own error bodies (`{"message": ...}`), as opposed to a function's replies."""
     headers = {"x-amzn-ErrorType": error_type} if error_type else None
     return JSONResponse({"message": message}, status_code=status, headers=headers)
+
+
+class SecurityHeaders:
+    """Adds the site's security headers (infra.security_headers, CloudFront's policy) to every HTTP
+    response the gateway sends, as the response headers policy does with `override`."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        self.names = {name for name, _ in self.headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(name, value) for name, value in message.get("headers", []) if name.lower() not in self.names]
+                message = {**message, "headers": [*kept, *self.headers]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 @dataclass(frozen=True)
@@ -190,7 +231,9 @@ class Gateway:
         ]
         if web_dir is not None:
             routes.append(Mount("/", StaticFiles(directory=web_dir, html=True, check_dir=False)))
-        self.app = Starlette(routes=routes)
+        # The local origin is plain HTTP with the sign-in on the same origin (/cognito/).
+        self.security_headers = response_headers(content_security_policy("", websocket_scheme="ws:"))
+        self.app = SecurityHeaders(Starlette(routes=routes), self.security_headers)
 
     async def _invoke(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
         """The function's result; FunctionError when it failed (as Lambda reports it to API Gateway)."""
@@ -409,7 +452,11 @@ class Gateway:
     # --- Cognito, same origin for the browser ---
 
     async def _cognito(self, request: Request) -> Response:
-        """Forward the browser's Cognito JSON calls (X-Amz-Target) to moto, so the page needs one origin."""
+        """Forward the browser's Cognito JSON calls (X-Amz-Target) to moto, so the page needs one origin.
+        Only the calls a browser makes are forwarded; anything else is refused as AWS would refuse an
+        unsigned request."""
+        if request.headers.get("x-amz-target") not in COGNITO_BROWSER_TARGETS:
+            return _api_error(403, "This operation is not available through the browser's Cognito endpoint.")
         body = await request.body()
         forwarded = {
             name: request.headers[name] for name in ("x-amz-target", "content-type") if name in request.headers

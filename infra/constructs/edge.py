@@ -18,6 +18,7 @@ from constructs import Construct
 from infra import names
 from infra.layers import PROJECT_ROOT
 from infra.nag import acknowledge, logical_id
+from infra.security_headers import FRAME_OPTION, HSTS_MAX_AGE_S, REFERRER_POLICY, content_security_policy
 
 WEB_DIR = PROJECT_ROOT / "web"
 WEB_EXCLUDE = [".gitkeep", "**/__pycache__", "node_modules", "*.map", names.WEB_CONFIG_KEY]
@@ -29,31 +30,11 @@ WEBSOCKET_HEADERS = (
     "Sec-WebSocket-Accept",
     "Sec-WebSocket-Extensions",
 )
-HSTS_MAX_AGE = Duration.days(730)
 
 
 def host_of(endpoint: str) -> str:
     """`https://abc.execute-api.eu-west-1.amazonaws.com[/...]` -> the host (works on deploy-time tokens)."""
     return Fn.select(2, Fn.split("/", endpoint))
-
-
-def content_security_policy() -> str:
-    cognito = f"https://cognito-idp.{Aws.REGION}.amazonaws.com"
-    return "; ".join(
-        (
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self' data:",
-            "font-src 'self'",
-            # The socket is same-origin (wss://<site>/ws) but 'self' does not cover wss: in every browser.
-            f"connect-src 'self' wss: {cognito}",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        )
-    )
 
 
 def websocket_rewrite_code(stage_name: str) -> str:
@@ -114,17 +95,21 @@ class Edge(Construct):
             comment="Security headers of the speed-run site",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(), override=True
+                    content_security_policy=content_security_policy(f"https://cognito-idp.{Aws.REGION}.amazonaws.com"),
+                    override=True,
                 ),
                 content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
                 frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                    frame_option=cloudfront.HeadersFrameOption[FRAME_OPTION], override=True
                 ),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override=True
+                    referrer_policy=cloudfront.HeadersReferrerPolicy[REFERRER_POLICY.upper().replace("-", "_")], override=True
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, preload=True, override=True
+                    access_control_max_age=Duration.seconds(HSTS_MAX_AGE_S),
+                    include_subdomains=True,
+                    preload=True,
+                    override=True,
                 ),
                 xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
             ),

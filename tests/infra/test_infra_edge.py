@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infra import names
+from infra import names, security_headers
 from infra.constructs.edge import WEBSOCKET_HEADERS
 from speedrun import manifest
 from speedrun.tokens import Keyring
@@ -134,6 +134,9 @@ def test_security_headers_are_strict(synth: Synth) -> None:
     assert "connect-src 'self' wss: https://cognito-idp.<region>.amazonaws.com" in text
     assert "frame-ancestors 'none'" in text
     assert "unsafe-inline" not in text and "unsafe-eval" not in text
+    # One definition for CloudFront and the local gateway (infra.security_headers).
+    assert text == security_headers.content_security_policy("https://cognito-idp.<region>.amazonaws.com")
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] == security_headers.HSTS_MAX_AGE_S
 
 
 def test_site_deployment_writes_config_json_with_the_contract_keys(synth: Synth) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
+from infra.security_headers import content_security_policy, response_headers
 from local_stack.client import multipart_body, sign_in
 from local_stack.stack import LocalStack
 from tests.integration.local_stack_handlers import recorder
@@ -167,6 +168,41 @@ def test_cognito_sign_in_through_the_proxy_and_wrong_password_refused(stack: Loc
     assert token.count(".") == 2
     with pytest.raises(RuntimeError, match="sign-in failed"):
         sign_in(stack.base_url, config["user_pool_client_id"], stack.host_username, "wrong-Password-1!")
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["AdminSetUserPassword", "AdminCreateUser", "ListUsers", "SignUp", "DescribeUserPool", "AdminGetUser"],
+)
+def test_the_cognito_proxy_refuses_every_operation_a_browser_does_not_make(stack: LocalStack, operation: str) -> None:
+    config = httpx.get(f"{stack.base_url}/config.json").json()
+    body = {
+        "UserPoolId": config["user_pool_id"],
+        "ClientId": config["user_pool_client_id"],
+        "Username": stack.host_username,
+        "Password": "Attacker-chosen-1!",
+        "Permanent": True,
+    }
+    refused = httpx.post(
+        f"{stack.base_url}/cognito/",
+        json=body,
+        headers={
+            "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
+    assert refused.status_code == 403
+    assert "not available" in refused.json()["message"]
+    # The host's password is unchanged: signing in with it still works.
+    assert sign_in(stack.base_url, config["user_pool_client_id"], stack.host_username, stack.host_password)
+
+
+def test_every_http_response_carries_the_sites_security_headers(http: httpx.Client) -> None:
+    expected = response_headers(content_security_policy("", websocket_scheme="ws:"))
+    for reply in (http.get("/"), http.get("/config.json"), http.get("/api/nowhere"), http.get("/api/public")):
+        for name, value in expected.items():
+            assert reply.headers[name] == value, (reply.url, name)
+    assert "connect-src 'self' ws:;" in expected["Content-Security-Policy"]
 
 
 def test_sample_sets_are_uploaded_through_the_upload_route_as_the_host(stack: LocalStack, tmp_path: Path) -> None:
