@@ -241,7 +241,15 @@ def cost_section(cost: dict[str, Any]) -> str:
 
 def coldstart_section(coldstart: dict[str, Any]) -> str:
     imports = table(
-        ("function", "memory MB", "import median ms", "min ms", "max ms", "processes"),
+        (
+            "function",
+            "memory MB",
+            "import median ms",
+            "min ms",
+            "max ms",
+            "processes",
+            "init median ms (local runtime)",
+        ),
         [
             (
                 name,
@@ -250,9 +258,10 @@ def coldstart_section(coldstart: dict[str, Any]) -> str:
                 item.get("min_ms"),
                 item.get("max_ms"),
                 item.get("samples"),
+                item.get("init_median_ms"),
             )
             if "error" not in item
-            else (name, None, item["error"], None, None, None)
+            else (name, None, item["error"], None, None, None, item.get("init_median_ms"))
             for name, item in coldstart["imports"].items()
         ],
     )

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from joserfc.jwk import RSAKey
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
 from speedrun import manifest
@@ -171,7 +175,22 @@ def create_identity(cognito: Any, *, username: str = HOST_USERNAME, password: st
         ],
     )
     cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
+    sign_with_a_key_of_this_start(cognito.meta.region_name, pool_id)
     return Identity(pool_id, client_id, username, password)
+
+
+MOTO_KEY_ID = "dummy"
+"""moto writes this `kid` into every token it signs (a fixed header), whatever the key."""
+
+
+def sign_with_a_key_of_this_start(region: str, user_pool_id: str) -> None:
+    """moto signs every pool's ID tokens with one private key it ships (anyone can read it, so anyone
+    could mint a token for any `sub`): give the pool an RSA key generated now instead, and publish its
+    public half as the pool's JWKS, which the gateway's authorizer and the functions verify against.
+    moto runs in this process (ThreadedMotoServer), so its pool and its JWKS response are patched here."""
+    key = RSAKey.generate_key(2048, parameters={"kid": MOTO_KEY_ID, "alg": "RS256", "use": "sig"}, private=True)
+    cognitoidp_backends[DEFAULT_ACCOUNT_ID][region].user_pools[user_pool_id].json_web_key = key
+    CognitoIdpJsonWebKeyResponse.json_web_key = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
 
 
 def issuer(region: str, user_pool_id: str) -> str:
@@ -214,6 +233,29 @@ def local_values(
     for name, queue in queues.items():
         values[manifest.queue_env(name)] = queue.url
     return values
+
+
+def placeholder_values(region: str = "us-east-1") -> tuple[dict[str, str], dict[str, str]]:
+    """Local values and extras that point every variable at an unreachable loopback port: enough to
+    start and import every function without a running stack (tests, cold-start measurements)."""
+    nowhere = "http://127.0.0.1:9"
+    identity = Identity(f"{region}_placeholder", "placeholder-client", HOST_USERNAME, "")
+    queues = {
+        spec.name: LocalQueue(spec, f"{nowhere}/queue/{spec.name}", "arn", "dlq", "dlq-arn", 60)
+        for spec in manifest.QUEUES
+    }
+    values = local_values(
+        queues=queues,
+        question_store="/nonexistent/question-sets",
+        redis_url="redis://127.0.0.1:9/0",
+        redis_cluster=False,
+        redis_auth_secret_id="",
+        connections_url=nowhere,
+        ws_url="ws://127.0.0.1:9/ws",
+        identity=identity,
+        region=region,
+    )
+    return values, local_extras(endpoint_url=nowhere, identity=identity, ssl_cert_file=None)
 
 
 def local_extras(*, endpoint_url: str, identity: Identity, ssl_cert_file: str | None) -> dict[str, str]:

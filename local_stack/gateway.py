@@ -338,10 +338,14 @@ class Gateway:
                 task.add_done_callback(frames.discard)
         finally:
             watchdog.cancel()
-            self.connections.pop(client.connection_id, None)
             if connection.closed_by_gateway is not None:
                 status, reason = connection.closed_by_gateway
-            await self._disconnect(client, status, reason)
+            try:
+                await self._disconnect(client, status, reason)
+            finally:
+                # Listed until its $disconnect ran (a push meanwhile still gets 410: the socket is
+                # closed), so "no connections" means every $disconnect has been handled.
+                self.connections.pop(client.connection_id, None)
 
     async def _connect(self, client: events.WebSocketClient) -> Response | None:
         """Authorizer, then the `$connect` route; a refusal is the HTTP response of the handshake."""

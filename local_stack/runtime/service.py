@@ -168,6 +168,8 @@ class LambdaService:
         self.reports: collections.deque[Report] = collections.deque(maxlen=REPORTS_KEPT)
         self.logs: collections.deque[FunctionLog] = collections.deque(maxlen=REPORTS_KEPT)
         self.pools: dict[str, FunctionPool] = {}
+        self.in_flight = 0
+        """Invocations accepted and not yet answered (tests wait for a quiet stack with it)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -205,6 +207,20 @@ class LambdaService:
 
         return self._submit(warm()).result()
 
+    def cold_start(self, name: str) -> float:
+        """Start a fresh environment of `name`, wait for its init, discard it: the init duration (ms)."""
+
+        async def once() -> float:
+            pool = self.pools[name]
+            environment = pool._new_environment()
+            await environment.start()
+            try:
+                return await asyncio.wait_for(asyncio.shield(environment.ready), INIT_TIMEOUT_S * 3)
+            finally:
+                await environment.close()
+
+        return float(self._submit(once()).result())
+
     def stop(self) -> None:
         if self._loop is None:
             return
@@ -234,11 +250,18 @@ class LambdaService:
 
     async def invoke(self, name: str, event: Any) -> Any:
         """Invoke from any event loop: the function's result (parsed JSON), or FunctionError."""
-        outcome = await asyncio.wrap_future(self._submit(self.pools[name].invoke(_encode(event))))
+        outcome = await asyncio.wrap_future(self._submit(self._counted(name, _encode(event))))
         return _decode(outcome)
 
     def invoke_sync(self, name: str, event: Any) -> Any:
-        return _decode(self._submit(self.pools[name].invoke(_encode(event))).result())
+        return _decode(self._submit(self._counted(name, _encode(event))).result())
+
+    async def _counted(self, name: str, payload: bytes) -> Outcome:
+        self.in_flight += 1
+        try:
+            return await self.pools[name].invoke(payload)
+        finally:
+            self.in_flight -= 1
 
     # --- what the environments report ---
 

@@ -28,8 +28,7 @@ from speedrun import manifest
 from tests.integration.local_stack_spec import HANDLERS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-IDENTITY = aws.Identity("us-east-1_pool", "client-id", "host", "password")
-EXTRAS = aws.local_extras(endpoint_url="http://127.0.0.1:9", identity=IDENTITY, ssl_cert_file=None)
+EXTRAS = aws.placeholder_values()[1]
 ADDED_INSIDE = {"_X_AMZN_TRACE_ID", "LC_CTYPE"}
 """awslambdaric sets the trace header of each invocation, as in every Lambda runtime; CPython sets
 LC_CTYPE when the machine lacks Lambda's `en_US.UTF-8` locale (PEP 538 coercion)."""
@@ -41,21 +40,7 @@ def template() -> dict[str, FunctionDefinition]:
 
 
 def _local_values() -> dict[str, str]:
-    queues = {
-        spec.name: aws.LocalQueue(spec, f"http://127.0.0.1:9/queue/{spec.name}", "arn", "dlq", "dlq-arn", 60)
-        for spec in manifest.QUEUES
-    }
-    return aws.local_values(
-        queues=queues,
-        question_store="/tmp/question-sets",
-        redis_url="redis://127.0.0.1:9/0",
-        redis_cluster=False,
-        redis_auth_secret_id="",
-        connections_url="http://127.0.0.1:9",
-        ws_url="ws://127.0.0.1:9/ws",
-        identity=IDENTITY,
-        region="us-east-1",
-    )
+    return aws.placeholder_values()[0]
 
 
 def _test_function(template: Mapping[str, FunctionDefinition], module: str, **changes: Any) -> FunctionDefinition:

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
+from joserfc import jwk, jwt
+from moto.utilities.utils import load_resource
 
 from infra.security_headers import content_security_policy, response_headers
 from local_stack.client import multipart_body, sign_in
@@ -195,6 +197,15 @@ def test_the_cognito_proxy_refuses_every_operation_a_browser_does_not_make(stack
     assert "not available" in refused.json()["message"]
     # The host's password is unchanged: signing in with it still works.
     assert sign_in(stack.base_url, config["user_pool_client_id"], stack.host_username, stack.host_password)
+
+
+def test_a_token_signed_with_motos_bundled_key_is_refused(http: httpx.Client, id_token: str) -> None:
+    """moto ships one private key for every pool; the local stack signs with a key of its own start."""
+    claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
+    bundled = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+    forged = jwt.encode({"kid": "dummy", "alg": "RS256"}, {**claims, "sub": "someone-else"}, bundled)
+    assert http.get("/api/items/1", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert http.get("/api/items/1", headers={"Authorization": f"Bearer {id_token}"}).status_code == 200
 
 
 def test_every_http_response_carries_the_sites_security_headers(http: httpx.Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,8 +37,17 @@ def stack(redis_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest.fixture(autouse=True)
-def _fresh_recorder() -> None:
+def _fresh_recorder(stack: LocalStack) -> None:
+    """An earlier test's `$disconnect` runs after its socket closed, in the function's own process:
+    wait (bounded) until the stack is quiet, so it cannot land in this test's record."""
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline and (stack.gateway is None or stack.gateway.connections or _busy(stack)):
+        time.sleep(0.05)
     recorder.clear()
+
+
+def _busy(stack: LocalStack) -> bool:
+    return stack.lambdas is not None and stack.lambdas.in_flight > 0
 
 
 def _run(coroutine: Any) -> Any:
