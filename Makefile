@@ -21,7 +21,7 @@ help:
 	@echo "make deploy   cdk deploy to the AWS account in your credentials"
 	@echo "make smoke    BASE_URL=<site url> USER=<host> PASSWORD=<pw>: play one whole run against a deployment, PASS/FAIL per step"
 	@echo "make bench    benchmarks: bench/results/*.json and the tables of docs/performance.md (ARGS=--quick)"
-	@echo "make replay ARGS=\"--run <id> | --player <handle> | --all [--target-endpoint URL]\"  rebuild read models from the event store"
+	@echo "make replay ARGS=\"--run <id> | --player <handle> | --all [--target-endpoint URL [--owner <sub>|local-host|user:<name>]]\"  rebuild read models from the event store (--owner: whose the copy is)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -174,6 +174,12 @@ class Functions(Construct):
             + (" and Lambda's VPC ENI actions" if spec.in_vpc else "")
             + " accept no resource ARN.",
         }
+        for table in spec.needs.tables:
+            pattern = self._resources.tables.index_arn_pattern(table)
+            if pattern is not None:
+                reasons[f"AwsSolutions-IAM5[Resource::{pattern}]"] = (
+                    f"The {table} table's own secondary indexes (speedrun.tables), queried by index name."
+                )
         if spec.needs.push_to_connections:
             websocket = self._resources.websocket
             reasons[f"AwsSolutions-IAM5[Resource::{websocket.connections_arn_pattern}]"] = (

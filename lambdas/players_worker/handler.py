@@ -1,4 +1,4 @@
-"""SQS (FIFO players queue): applies each player command once (idempotent by request id)."""
+"""SQS (FIFO players queue): applies each player command once (idempotent by kind, handle, owner and request id)."""
 
 from __future__ import annotations
 

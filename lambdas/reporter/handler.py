@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from speedrun.engine import RunEngine
 from speedrun.redis_client import redis_from_settings
 from speedrun.reporting import BatchWriter, Reporter, dynamodb_client, process_completion_jobs
+from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.settings import get_settings
 
 logger = Logger()
@@ -23,7 +24,8 @@ metrics = Metrics()
 @cache
 def reporter() -> Reporter:
     settings = get_settings()
-    return Reporter(RunEngine(redis_from_settings(settings)), BatchWriter(dynamodb_client(settings)))
+    redis = redis_from_settings(settings)
+    return Reporter(RunEngine(redis), BatchWriter(dynamodb_client(settings)), host_index=HostRunIndex(redis))
 
 
 @logger.inject_lambda_context

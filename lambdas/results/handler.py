@@ -1,4 +1,5 @@
-"""HTTP: run summaries, results (JSON and CSV), player game history and profiles (read models only)."""
+"""HTTP: a host's runs (live from Redis until persisted, then the read models), results (JSON and
+CSV), player game history and profiles (read models)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,13 @@ from speedrun.errors import Forbidden, NotFound, Unauthorized
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.identity import bearer_token, signed_in_sub
 from speedrun.players import read_profile
+from speedrun.redis_client import redis_from_settings
 from speedrun.reporting import read_csv_rows, read_player_games, read_results_view, read_summary
 from speedrun.reporting.csv_export import csv_filename, to_csv
+from speedrun.reporting.host_runs import list_host_runs, read_run_summary
+from speedrun.reporting.live_runs import LiveRunReader
+from speedrun.reporting.models import SpeedRunPage, SpeedRunSummary
+from speedrun.reporting.read_models import handle_owner
 from speedrun.tokens import RunTokens, run_tokens_from_settings
 
 logger = Logger()
@@ -27,11 +33,18 @@ app = make_resolver()
 TAGS = ["results"]
 DEFAULT_GAMES_PAGE = 20
 MAX_GAMES_PAGE = 100
+DEFAULT_RUNS_PAGE = 20
+MAX_RUNS_PAGE = 100
 
 
 @cache
 def run_tokens() -> RunTokens:
     return run_tokens_from_settings()
+
+
+@cache
+def live_runs() -> LiveRunReader:
+    return LiveRunReader(connect=redis_from_settings)
 
 
 def _authorize_results(run_id: str) -> None:
@@ -50,19 +63,36 @@ def _authorize_results(run_id: str) -> None:
 
 
 @app.get(
+    "/api/speedruns",
+    summary="The caller's speed-runs, live and past, newest first",
+    description="Runs the caller opened: live ones (lobby, running, or completed and still being saved; "
+    "`persisted: false`) and persisted ones (`persisted: true`: results served), ordered by creation, "
+    "newest first. `503` (safe to retry) while the live state store cannot be reached.",
+    tags=TAGS,
+    responses={200: {"description": "One page of runs."}, **error_responses(400, 401, 503)},
+)
+def list_speedruns(
+    limit: Annotated[int, Query(ge=1, le=MAX_RUNS_PAGE, description="Page size.")] = DEFAULT_RUNS_PAGE,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> SpeedRunPage:
+    return SpeedRunPage.model_validate(list_host_runs(caller_sub(app), limit, cursor, live_runs()))
+
+
+@app.get(
     "/api/speedruns/<run_id>",
-    summary="A persisted speed-run's summary (its host only)",
+    summary="A speed-run's summary, live or persisted (its host only)",
+    description="Live (`persisted: false`) from the lobby until the run is durable: status, config, "
+    "questions, participant counts and timestamps as they are now. Persisted (`persisted: true`): "
+    "also the answer counts and the final leaderboard. Another host's run is a `404`, as an unknown id. "
+    "`503` (safe to retry) when the run is not persisted and the live state store cannot be reached.",
     tags=TAGS,
     responses={
-        200: {"description": "Status, config, counts, timestamps, final leaderboard."},
-        **error_responses(401, 404),
+        200: {"description": "Status, config, counts, timestamps (and, once persisted, the final leaderboard)."},
+        **error_responses(401, 404, 503),
     },
 )
-def get_speedrun(run_id: Annotated[str, Path(description="The speed-run id.")]) -> dict[str, Any]:
-    summary = read_summary(run_id)
-    if summary["host"] != caller_sub(app):
-        raise NotFound("no persisted speed-run with this id")
-    return summary
+def get_speedrun(run_id: Annotated[str, Path(description="The speed-run id.")]) -> SpeedRunSummary:
+    return SpeedRunSummary.model_validate(read_run_summary(run_id, caller_sub(app), live_runs()))
 
 
 @app.get(
@@ -94,17 +124,25 @@ def get_results(
 
 @app.get(
     "/api/players/<handle>/games",
-    summary="A player's speed-runs, newest first",
+    summary="A player's speed-runs, newest first (the player; a host: their own runs only)",
+    description="The account that claimed the handle (created its profile) reads every game. Any other "
+    "account reads only the games in runs it hosted; when it hosted none with this player, `404`, as for "
+    "a handle without games: the reply never tells whose a handle is or whether it has a history.",
     tags=TAGS,
-    responses={200: {"description": "`{items, next_cursor}`."}, **error_responses(400, 401)},
+    responses={200: {"description": "`{items, next_cursor}`."}, **error_responses(400, 401, 404)},
 )
 def list_player_games(
     handle: Annotated[str, Path(description="The player handle.")],
     limit: Annotated[int, Query(ge=1, le=MAX_GAMES_PAGE, description="Page size.")] = DEFAULT_GAMES_PAGE,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> dict[str, Any]:
-    caller_sub(app)
-    return read_player_games(handle, limit, cursor)
+    sub = caller_sub(app)
+    if handle_owner(handle) == sub:
+        return read_player_games(handle, limit, cursor)
+    page = read_player_games(handle, limit, cursor, host=sub)
+    if cursor is None and not page["items"]:
+        raise NotFound("no games of this player that you may read")
+    return page
 
 
 @app.get(

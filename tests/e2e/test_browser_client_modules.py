@@ -1,4 +1,4 @@
-"""The web client's pure helpers (web/js/clock.js, config.js, dom.js), run in the system Chromium.
+"""The web client's pure helpers (web/js/clock.js, config.js, dom.js, runs.js), run in the system Chromium.
 
 No backend: web/ is served by a throw-away static server and the ES modules are imported into a
 page of that origin, so these checks are quick and independent of the local stack.
@@ -174,3 +174,67 @@ def test_elements_never_parse_server_text_as_html(page: Page) -> None:
         "width": "40%",
         "cls": "x",
     }
+
+
+def test_the_tab_keeps_host_tokens_per_run_until_they_expire(page: Page) -> None:
+    kept = run_module(
+        page,
+        "runs.js",
+        """sessionStorage.clear();
+        const created = (id, expires) => ({speedrun_id: id, host_token: `tok-${id}`, ws_url: "/ws",
+                                           join_code: "ABC234", expires_at: expires});
+        m.rememberHostToken(sessionStorage, created("r1", "2999-01-01T00:00:00.000Z"), "Quiz night");
+        m.rememberHostToken(sessionStorage, created("r2", "2000-01-01T00:00:00.000Z"), "Old one");
+        m.rememberHostToken(sessionStorage, created("r3", "2999-01-01T00:00:00.000Z"), "Third");
+        const first = m.hostTokenFor(sessionStorage, "r1");
+        const expired = m.hostTokenFor(sessionStorage, "r2");
+        const stored = Object.keys(JSON.parse(sessionStorage.getItem(m.HOST_TOKENS_KEY))).sort();
+        m.forgetHostToken(sessionStorage, "r3");
+        const afterForget = Object.keys(m.hostTokens(sessionStorage)).sort();
+        sessionStorage.setItem(m.HOST_TOKENS_KEY, "not json");
+        const broken = m.hostTokens(sessionStorage);
+        m.rememberHostToken(sessionStorage, created("r4", "2999-01-01T00:00:00.000Z"), "Fourth");
+        m.forgetAllHostTokens(sessionStorage);
+        return {first, expired, stored, afterForget, broken, cleared: sessionStorage.getItem(m.HOST_TOKENS_KEY)};""",
+    )
+    assert kept == {
+        "first": {
+            "speedrun_id": "r1",
+            "host_token": "tok-r1",
+            "ws_url": "/ws",
+            "join_code": "ABC234",
+            "expires_at": "2999-01-01T00:00:00.000Z",
+            "name": "Quiz night",
+        },
+        "expired": None,
+        "stored": ["r1", "r3"],
+        "afterForget": ["r1"],
+        "broken": {},
+        "cleared": None,
+    }
+
+
+def test_each_run_row_offers_what_the_run_allows(page: Page) -> None:
+    offered = run_module(
+        page,
+        "runs.js",
+        """const row = (status, persisted, token) => {
+            const item = {run_id: "r", name: "Quiz", status, persisted};
+            return [m.runStatusText(item), m.runAction(item, token).kind];
+        };
+        return [
+            row("lobby", false, true), row("lobby", false, false), row("running", false, true),
+            row("running", false, false), row("completed", false, true), row("completed", false, false),
+            row("completed", true, true), row("completed", true, false),
+        ];""",
+    )
+    assert offered == [
+        ["In the lobby", "reopen"],
+        ["In the lobby", "elsewhere"],
+        ["Running", "reopen"],
+        ["Running", "elsewhere"],
+        ["Finished — saving results…", "reopen"],
+        ["Finished — saving results…", "wait"],
+        ["Finished", "results"],
+        ["Finished", "results"],
+    ]

@@ -356,6 +356,18 @@ def test_kick_network_drop_timeout_chat_and_early_end_in_the_browser(
     expect(fay.get_by_role("heading", name="Join a speed-run")).to_be_visible()
     shot(fay, "20-participant-kicked")
 
+    # Leaving the lobby keeps the run and this tab's host token: the dashboard lists it, and the
+    # keyboard reopens it (the `state` reply brings the lobby back).
+    host.once("dialog", lambda dialog: dialog.accept())
+    host.get_by_role("button", name="Leave lobby").click()
+    listed = host.locator("#runs-body tr", has_text="Browser e2e drops")
+    expect(listed.locator(".run-status")).to_have_text("In the lobby")
+    expect(listed.locator("td.code")).to_have_text(code)
+    shot(host, "20-host-runs-list")
+    host.get_by_role("button", name="Reopen Browser e2e drops").focus()
+    host.keyboard.press("Enter")
+    expect(host.locator("#lobby-participants .person")).to_have_count(2)
+
     host.get_by_role("button", name="Start the speed-run").click()
     expect(host.get_by_role("heading", name="Browser e2e drops — live")).to_be_visible()
 
@@ -407,5 +419,19 @@ def test_kick_network_drop_timeout_chat_and_early_end_in_the_browser(
     expect(dee.locator("#results-review > li").nth(0)).to_have_class("review-item correct")
     expect(dee.locator("#results-review > li").nth(1)).to_have_class("review-item unanswered")
     expect(eve.locator("#results-review > li").nth(0)).to_have_class("review-item timeout")
+
+    # Back on the dashboard the run is listed; once the reporter has persisted it, its results open.
+    host.get_by_role("button", name="Back to dashboard").click()
+    results = host.get_by_role("button", name="Results of Browser e2e drops")
+    for _ in range(40):
+        if results.count():
+            break
+        host.wait_for_timeout(250)
+        host.locator("#runs-refresh").click()
+    expect(host.locator("#runs-body tr", has_text="Browser e2e drops").locator(".run-status")).to_have_text("Finished")
+    results.click()
+    expect(host.get_by_role("heading", name="Browser e2e drops — results")).to_be_visible()
+    expect(host.locator("#results-body tr")).to_have_count(2)
+    expect(host.locator("#results-chart .chart-row")).to_have_count(2)
 
     assert SCRIPT_ERRORS == []

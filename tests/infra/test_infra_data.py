@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra.constructs.queues import VISIBILITY_TIMEOUT_FACTOR
@@ -118,9 +120,23 @@ def test_table_matches_its_pynamodb_model(synth: Synth, logical_name: str) -> No
     if model._range_keyname:
         expected_keys.append({"AttributeName": model._range_keyname, "KeyType": "RANGE"})
     assert properties["KeySchema"] == expected_keys
+    expected_indexes = []
+    key_names = {key["AttributeName"] for key in expected_keys}
+    for index in model._indexes.values():
+        index_keys = [
+            {"AttributeName": attribute.attr_name, "KeyType": "HASH" if attribute.is_hash_key else "RANGE"}
+            for attribute in sorted(index.Meta.attributes.values(), key=lambda a: not a.is_hash_key)
+        ]
+        key_names |= {key["AttributeName"] for key in index_keys}
+        projection: dict[str, Any] = {"ProjectionType": index.Meta.projection.projection_type}
+        if index.Meta.projection.non_key_attributes:
+            projection["NonKeyAttributes"] = list(index.Meta.projection.non_key_attributes)
+        expected_indexes.append({"IndexName": index.Meta.index_name, "KeySchema": index_keys, "Projection": projection})
     assert {d["AttributeName"]: d["AttributeType"] for d in properties["AttributeDefinitions"]} == {
-        key["AttributeName"]: types[key["AttributeName"]] for key in expected_keys
+        name: types[name] for name in key_names
     }
+    indexes = sorted(properties.get("GlobalSecondaryIndexes", []), key=lambda index: index["IndexName"])
+    assert indexes == sorted(expected_indexes, key=lambda index: index["IndexName"])
     ttl = models.ttl_attribute(model)
     if ttl:
         assert properties["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}

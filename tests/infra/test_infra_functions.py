@@ -219,3 +219,23 @@ def test_each_functions_code_is_its_own_folder_and_layers_are_the_shared_package
         code_dir = asset_dirs[f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"]
         extra = [manifest.OPENAPI_FILE] if spec.openapi_document else []
         assert sorted(path.name for path in code_dir.iterdir()) == sorted(["handler.py", *extra]), spec.name
+
+
+def test_the_results_function_reads_live_runs_from_redis_and_queries_the_table_indexes(synth: Synth) -> None:
+    """Issue 12 item 5: a host's runs are served live (Redis) until persisted, and listed through the
+    runs table's `runs_by_host` index; a host's view of a player's games uses `games_by_host_handle`."""
+    spec = manifest.function("results")
+    assert spec.needs.redis and spec.in_vpc
+    _, function = synth.function("results")
+    assert "VpcConfig" in function
+    assert manifest.REDIS_URL_ENV in function["Environment"]["Variables"]
+    index_grants = {
+        ref
+        for statement in synth.role_statements("results")
+        if "dynamodb:Query" in actions_of([statement])
+        for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        if "/index/*" in str(resource)
+        for ref in referenced_ids(resource)
+    }
+    tables = synth.stack.tables.tables
+    assert index_grants == {synth.logical_id(tables[manifest.RUNS]), synth.logical_id(tables[manifest.PLAYER_GAMES])}

@@ -3,10 +3,12 @@
 Each example builds a running speed-run with a host, the fuzzing participant and two others (one
 has answered a question, one is in the middle of one), then sends a stream of frames, mostly from
 the fuzzing participant and some from the host: random JSON, wrong types, huge numbers, unicode,
-missing and unknown fields, valid actions with one field mutated, non-JSON text and oversize
-frames, with valid actions in between so the run moves on. After every frame: nothing escaped the
-handler, the reply is a protocol frame (an `error` with a documented code other than `internal`,
-or the message the action answers with), and the other participants' Redis entries are unchanged.
+missing and unknown fields, valid actions with one field mutated, non-JSON text, oversize frames
+and frames nested deeper than `speedrun.text.MAX_JSON_DEPTH` (up to 15,000 levels: refused with
+`bad_request` before parsing, issue 17), with valid actions in between so the run moves on. After
+every frame: nothing escaped the handler, the reply is a protocol frame (an `error` with a
+documented code other than `internal`, or the message the action answers with), and the other
+participants' Redis entries are unchanged.
 Every push any client received is a protocol frame too.
 """
 
@@ -24,6 +26,7 @@ from hypothesis import strategies as st
 
 from speedrun.engine.keys import RUN_KEY_PARTS, run_keys
 from speedrun.engine.requests import MAX_FRAME_BYTES
+from speedrun.text import MAX_JSON_DEPTH
 from tests.support.engine_harness import Client, EngineWorld, engine_queues, make_questions
 from tests.support.protocol_messages import ErrorFrame, validate_server_frame
 
@@ -73,6 +76,8 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 REQUEST_IDS = st.none() | st.text(max_size=64) | JSON_VALUES | st.just("r" * 65)
+DEPTHS = st.sampled_from([MAX_JSON_DEPTH + 1, MAX_JSON_DEPTH + 2, 100, 1_000, 5_000, 15_000])
+"""15,000 levels of arrays (30,000 bytes) still fit in one frame, so the envelope's parser sees them."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,48 @@ def oversize(data: st.DataObject) -> str:
     return json.dumps({"action": data.draw(st.sampled_from(ACTIONS)), "pad": pad}, ensure_ascii=False)
 
 
+def deep(data: st.DataObject, scene: Scene) -> str:
+    """A frame nested deeper than the bound: as a whole, in a field of a valid action, or as its
+    request_id (which is then refused with the frame, not echoed)."""
+    depth = data.draw(DEPTHS)
+    if depth > 5_000 or data.draw(st.booleans()):
+        nested = "[" * depth + "]" * depth
+    else:
+        nested = '{"a":' * depth + "0" + "}" * depth
+    where = data.draw(st.sampled_from(["frame", "field", "request_id"]))
+    if where == "frame":
+        return nested
+    body = valid_body(data, data.draw(st.sampled_from(ACTIONS)), scene)
+    name = "request_id" if where == "request_id" else data.draw(st.sampled_from(sorted(body)))
+    return json.dumps({**body, name: "<nested>"}).replace('"<nested>"', nested)
+
+
+def nesting_depth(raw: str) -> int:
+    """How deep arrays and objects nest in `raw` (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def too_deep(raw: str) -> bool:
+    return len(raw.encode()) <= MAX_FRAME_BYTES and nesting_depth(raw) > MAX_JSON_DEPTH
+
+
 def wire_json(value: Any, *, ascii_only: bool) -> str:
     """JSON text as a client can send it: a text frame is UTF-8, so a lone surrogate can only travel
     as a `\\uXXXX` escape."""
@@ -155,7 +202,9 @@ def wire_json(value: Any, *, ascii_only: bool) -> str:
 
 def draw_frame(data: st.DataObject, scene: Scene) -> str:
     kind = data.draw(
-        st.sampled_from(["valid"] * 4 + ["mutated"] * 5 + ["random_json", "random_object", "not_json", "oversize"])
+        st.sampled_from(
+            ["valid"] * 4 + ["mutated"] * 5 + ["random_json", "random_object", "not_json", "oversize", "deep"]
+        )
     )
     if kind == "valid":
         return json.dumps(valid_body(data, data.draw(st.sampled_from(ACTIONS)), scene))
@@ -169,6 +218,8 @@ def draw_frame(data: st.DataObject, scene: Scene) -> str:
         return wire_json(body, ascii_only=False)
     if kind == "not_json":
         return data.draw(st.text(max_size=200) | st.sampled_from(["", "{", "[1,", "NaN", '{"action": "sync"', "\x00"]))
+    if kind == "deep":
+        return deep(data, scene)
     return oversize(data)
 
 
@@ -176,7 +227,7 @@ def route_key(raw: str) -> str:
     """API Gateway's route selection (`$request.body.action`): the action's route, else `$default`."""
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # a frame too deep for Python's parser: its action is unknown here
         return "$default"
     action = body.get("action") if isinstance(body, dict) else None
     return action if isinstance(action, str) and action in ACTIONS else "$default"
@@ -184,7 +235,7 @@ def route_key(raw: str) -> str:
 
 def changes_others(raw: str, scene: Scene) -> bool:
     """Host frames that may legitimately change other participants' state (end, kicking someone)."""
-    if scene.sender.role != "host" or len(raw.encode()) > MAX_FRAME_BYTES:
+    if scene.sender.role != "host" or len(raw.encode()) > MAX_FRAME_BYTES or too_deep(raw):
         return False
     route = route_key(raw)
     if route == "end":
@@ -193,7 +244,7 @@ def changes_others(raw: str, scene: Scene) -> bool:
 
 
 def expected_request_id(raw: str) -> str | None:
-    if len(raw.encode()) > MAX_FRAME_BYTES:
+    if len(raw.encode()) > MAX_FRAME_BYTES or too_deep(raw):
         return None
     try:
         body = json.loads(raw)
@@ -298,6 +349,10 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
             tally["frames"] += 1
             tally["host frames" if sender is host else "participant frames"] += 1
             checked = on_the_wire(reply)
+            if too_deep(raw):
+                tally["deep frames"] += 1
+                assert isinstance(checked, ErrorFrame), (raw[:200], reply)
+                assert checked.code == "bad_request", (raw[:200], reply)
             if isinstance(checked, ErrorFrame):
                 assert checked.code != "internal", (raw[:200], reply)
                 tally[f"error {checked.code}"] += 1
@@ -317,3 +372,4 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
     # the stream reached the engine's rules, not only the envelope checks
     for seen in ("reply state", "reply question", "reply answer_result", "error bad_request", "error too_large"):
         assert tally[seen] > 0, tally
+    assert tally["deep frames"] > 0, tally

@@ -150,8 +150,8 @@ class _RecordingQueue:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
 
-    def send_player_command(self, handle: str, request_id: str, body: dict[str, Any]) -> None:
-        self.sent.append((handle, request_id, body))
+    def send_player_command(self, handle: str, deduplication_id: str, body: dict[str, Any]) -> None:
+        self.sent.append((handle, deduplication_id, body))
 
 
 def _as_messages(sent: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -163,7 +163,7 @@ def _as_messages(sent: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, 
             "MD5OfBody": "",
             "Attributes": {"MessageGroupId": handle},
         }
-        for n, (handle, _request_id, body) in enumerate(sent)
+        for n, (handle, _deduplication_id, body) in enumerate(sent)
     ]
 
 
@@ -227,3 +227,124 @@ def test_player_command_http_path_to_worker_end_to_end(stores):
     assert PlayerModel.get("ada").version == 1
     assert [r.record["value"] for r in PlayerProgressModel.query("ada")] == [2.5]
     assert _players_queue_depth(stores) == 0
+
+
+# Idempotency is scoped by who sent a command (issue 12, item 2): a client's request id is only
+# unique to that client, so the key is (kind, handle, owner sub, request id).
+
+
+def test_two_players_with_the_same_request_id_are_both_applied(stores):
+    for handle, sub, name in (("ada", OWNER, "Ada"), ("bob", OTHER, "Bob")):
+        status, body = _call(
+            players_command, "PUT", f"/api/players/{handle}", {"display_name": name, "request_id": "1"}, sub=sub
+        )
+        assert (status, body) == (202, {"request_id": "1"})
+    for handle, sub in (("ada", OWNER), ("bob", OTHER)):
+        status, body = _call(
+            players_command,
+            "POST",
+            f"/api/players/{handle}/progress",
+            {"kind": "level_reached", "value": 3, "request_id": "2"},
+            sub=sub,
+        )
+        assert (status, body) == (202, {"request_id": "2"})
+    # Neither the queue's deduplication nor the worker's idempotency drops the second player.
+    assert _players_queue_depth(stores) == 4
+    _work(stores)
+
+    assert _call(results_lambda, "GET", "/api/players/ada")[1]["display_name"] == "Ada"
+    assert _call(results_lambda, "GET", "/api/players/bob")[1]["display_name"] == "Bob"
+    assert PlayerModel.get("bob").owner == OTHER
+    for handle in ("ada", "bob"):
+        assert [(r.request_id, r.record["value"]) for r in PlayerProgressModel.query(handle)] == [("2", 3)]
+
+
+def test_the_worker_scopes_its_idempotency_by_kind_handle_and_owner(stores):
+    """Past the queue's 5-minute deduplication window only the worker's idempotency decides."""
+    queue = _RecordingQueue()
+    clock = iter(range(1_800_000_000_000, 1_800_000_000_000 + 1000))
+    commands = PlayerCommands(queue, clock=lambda: next(clock))
+    commands.upsert_profile("ada", OWNER, ProfileBody(display_name="Ada", request_id="1"))
+    commands.upsert_profile("bob", OTHER, ProfileBody(display_name="Bob", request_id="1"))
+    commands.record_progress("ada", OWNER, ProgressBody(kind="badge", value="gold", request_id="1"))
+    commands.record_progress("bob", OTHER, ProgressBody(kind="badge", value="silver", request_id="1"))
+    # One player repeating a command (a client retry, accepted again later): applied once.
+    commands.upsert_profile("ada", OWNER, ProfileBody(display_name="Ada again", request_id="1"))
+    commands.record_progress("ada", OWNER, ProgressBody(kind="badge", value="bronze", request_id="1"))
+    assert len(queue.sent) == 6
+
+    messages = _as_messages(queue.sent)
+    assert players_worker.handler(sqs_event(messages), FakeLambdaContext()) == {"batchItemFailures": []}
+    players_worker.handler(sqs_event(messages), FakeLambdaContext())  # redelivered as a whole
+
+    assert (PlayerModel.get("ada").profile["display_name"], PlayerModel.get("ada").version) == ("Ada", 1)
+    assert (PlayerModel.get("bob").profile["display_name"], PlayerModel.get("bob").version) == ("Bob", 1)
+    assert [r.record["value"] for r in PlayerProgressModel.query("ada")] == ["gold"]
+    assert [r.record["value"] for r in PlayerProgressModel.query("bob")] == ["silver"]
+    for handle in ("ada", "bob"):
+        stream = event_store.read_stream(projections.player_aggregate(handle))
+        assert [e["type"] for e in stream] == [projections.PROFILE_UPSERTED, projections.PROGRESS_RECORDED]
+    assert len({dedup for _handle, dedup, _body in queue.sent}) == 4
+
+
+def test_one_players_upsert_and_progress_with_the_same_request_id_are_both_applied(stores):
+    # The same millisecond too: the two events must not share a seq (an event put overwrites).
+    queue = _RecordingQueue()
+    commands = PlayerCommands(queue, clock=lambda: 1_800_000_000_000)
+    commands.upsert_profile("ada", OWNER, ProfileBody(display_name="Ada", request_id="same"))
+    commands.record_progress("ada", OWNER, ProgressBody(kind="level_reached", value=7, request_id="same"))
+    assert queue.sent[0][1] != queue.sent[1][1]
+
+    messages = _as_messages(queue.sent)
+    assert players_worker.handler(sqs_event(messages), FakeLambdaContext()) == {"batchItemFailures": []}
+
+    assert PlayerModel.get("ada").version == 1
+    assert [r.record["value"] for r in PlayerProgressModel.query("ada")] == [7]
+    stream = event_store.read_stream(projections.player_aggregate("ada"))
+    assert [e["type"] for e in stream] == [projections.PROFILE_UPSERTED, projections.PROGRESS_RECORDED]
+
+
+def test_the_same_request_id_through_http_for_upsert_and_progress_is_two_commands(stores):
+    _call(players_command, "PUT", "/api/players/ada", {"display_name": "Ada", "request_id": "same"})
+    _work(stores)  # the profile exists before the progress record is accepted
+    status, body = _call(
+        players_command, "POST", "/api/players/ada/progress", {"kind": "badge", "value": "x", "request_id": "same"}
+    )
+    assert (status, body) == (202, {"request_id": "same"})
+    assert _players_queue_depth(stores) == 1
+    _work(stores)
+    assert [r.record["value"] for r in PlayerProgressModel.query("ada")] == ["x"]
+
+
+def test_two_accounts_racing_for_a_free_handle_with_the_same_request_id(stores):
+    """Both are queued (the handle is free when each is accepted); the first applied owns it, the
+    second is refused by the worker, not silently taken for the first one's duplicate."""
+    assert _call(players_command, "PUT", "/api/players/ada", {"display_name": "Ada", "request_id": "1"})[0] == 202
+    assert (
+        _call(players_command, "PUT", "/api/players/ada", {"display_name": "M", "request_id": "1"}, sub=OTHER)[0] == 202
+    )
+    assert _players_queue_depth(stores) == 2
+    _work(stores)
+    player = PlayerModel.get("ada")
+    assert (player.owner, player.profile["display_name"], player.version) == (OWNER, "Ada", 1)
+    assert len(event_store.read_stream(projections.player_aggregate("ada"))) == 1
+
+
+def test_the_fifo_deduplication_id_is_a_short_hash_of_the_scope():
+    def command(**overrides: Any) -> PlayerCommand:
+        fields = {"kind": "upsert_profile", "handle": "ada", "owner": OWNER, "request_id": "1", "accepted_at": 1}
+        return PlayerCommand.model_validate({**fields, **overrides})
+
+    base = command()
+    assert base.deduplication_id() == command(accepted_at=2, profile={"display_name": "x"}).deduplication_id()
+    others = [
+        command(kind="record_progress"),
+        command(handle="bob"),
+        command(owner=OTHER),
+        command(request_id="2"),
+    ]
+    ids = {base.deduplication_id(), *(other.deduplication_id() for other in others)}
+    assert len(ids) == 5
+    longest = command(handle="a" * 32, owner="s" * 128, request_id="r" * 64)
+    assert len(longest.deduplication_id()) <= 128
+    assert all(len(i) <= 128 and i.isalnum() for i in ids)

@@ -10,10 +10,20 @@ from typing import Any
 
 import pytest
 
+from local_stack.redis_backend import free_port
 from speedrun import manifest
 from speedrun.engine import RunExport
 from speedrun.players import PlayerCommand, PlayerCommands, PlayerWorker, ProfileBody, ProgressBody
-from speedrun.replay import ProgressBar, Replayer, main
+from speedrun.replay import (
+    ORIGINAL_OWNER_ATTRIBUTE,
+    OwnerNotResolved,
+    OwnerSpec,
+    ProgressBar,
+    Replayer,
+    main,
+    owner_spec,
+    resolve_owner,
+)
 from speedrun.reporting import BatchWriter, Reporter
 from speedrun.tables import MODELS
 from tests.support.durable_stores import READ_MODEL_TABLES, Queues, client, durable_stores, scan, scan_all, wipe
@@ -131,6 +141,19 @@ def test_replay_over_intact_tables_changes_nothing(history):
     assert (replayer.stats.runs, replayer.stats.players) == (3, 4)
 
 
+def _create_tables(prefix: str, logical: tuple[str, ...]) -> None:
+    """Another copy of the tables, under `<prefix><logical name>` (keys only: nothing here queries an index)."""
+    for name in logical:
+        schema = MODELS[name]._get_schema()
+        keys = {key["AttributeName"] for key in schema["key_schema"]}
+        client("dynamodb").create_table(
+            TableName=f"{prefix}{name}",
+            KeySchema=schema["key_schema"],
+            AttributeDefinitions=[a for a in schema["attribute_definitions"] if a["AttributeName"] in keys],
+            BillingMode="PAY_PER_REQUEST",
+        )
+
+
 def _scan_raw(table: str) -> list[dict[str, Any]]:
     pages = client("dynamodb").get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
     return sorted((item for page in pages for item in page["Items"]), key=lambda item: json.dumps(item, sort_keys=True))
@@ -139,14 +162,7 @@ def _scan_raw(table: str) -> list[dict[str, Any]]:
 def test_replay_into_another_store_copies_events_and_read_models(history):
     """What `--target-endpoint` does (e.g. into the local stack): the same writes, under other table names."""
     logical = (*READ_MODEL_TABLES, manifest.EVENTS)
-    for name in logical:
-        schema = MODELS[name]._get_schema()
-        client("dynamodb").create_table(
-            TableName=f"debug-{name}",
-            KeySchema=schema["key_schema"],
-            AttributeDefinitions=schema["attribute_definitions"],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    _create_tables("debug-", logical)
     replayer = Replayer(BatchWriter(client("dynamodb")), copy_events=True, table_name=lambda table: f"debug-{table}")
 
     replayer.replay_run("RUN000000002")
@@ -171,3 +187,126 @@ def test_replay_into_another_store_copies_events_and_read_models(history):
     assert _scan_raw(f"debug-{manifest.PLAYER_GAMES}") == [
         i for i in original[manifest.PLAYER_GAMES] if of_run(i) or i["handle"]["S"] == "player-2"
     ]
+
+
+# --- the owner mapping (`--owner`): what a replay into the local stack needs --------------------------
+
+LOCAL_SUB = "5d41402a-bc4b-4a76-b971-9d911017c592"
+
+
+def test_owner_mapping_rewrites_every_owner_field_and_keeps_the_original_on_the_events(history):
+    """Every item written names the mapped owner wherever the original one authorized access (run
+    host, profile owner, and whatever the projections derive from them); the copied events that
+    carried an owner keep the original in `replay_original_owner` (outside `data`)."""
+    logical = (*READ_MODEL_TABLES, manifest.EVENTS)
+    _create_tables("mapped-", logical)
+    replayer = Replayer(
+        BatchWriter(client("dynamodb")), copy_events=True, table_name=lambda table: f"mapped-{table}", owner=LOCAL_SUB
+    )
+
+    replayer.replay_run("RUN000000001")
+    replayer.replay_player("player-2")
+
+    copied = {name: _scan_raw(f"mapped-{name}") for name in logical}
+    (run,) = copied[manifest.RUNS]
+    assert run["host"] == {"S": LOCAL_SUB}
+    assert json.loads(run["summary"]["S"])["host"] == LOCAL_SUB
+    (profile,) = copied[manifest.PLAYERS]
+    assert profile["owner"] == {"S": LOCAL_SUB}
+    assert len(copied[manifest.RESULTS]) == 6
+    assert replayer.stats.original_owners == {"host-sub": 1, "sub-player-2": 2}
+
+    originals = {
+        item["type"]["S"]: item.pop(ORIGINAL_OWNER_ATTRIBUTE)["S"]
+        for item in copied[manifest.EVENTS]
+        if ORIGINAL_OWNER_ATTRIBUTE in item
+    }
+    assert originals == {"run_created": "host-sub", "profile_upserted": "sub-player-2"}
+    written = json.dumps(copied)
+    assert "host-sub" not in written and "sub-player-2" not in written  # no trace left but the record above
+
+    # Apart from the owners, what was copied is what an unmapped copy holds.
+    def unowned(items: list[dict[str, Any]]) -> str:
+        return json.dumps(items).replace(LOCAL_SUB, "?")
+
+    _create_tables("plain-", logical)
+    plain = Replayer(BatchWriter(client("dynamodb")), copy_events=True, table_name=lambda table: f"plain-{table}")
+    plain.replay_run("RUN000000001")
+    plain.replay_player("player-2")
+    for name in logical:
+        expected = json.dumps(_scan_raw(f"plain-{name}")).replace("sub-player-2", "?").replace("host-sub", "?")
+        assert unowned(copied[name]) == expected, name
+
+
+def test_owner_mapping_leaves_the_source_alone(history):
+    before = scan_all((*READ_MODEL_TABLES, manifest.EVENTS))
+    _create_tables("mapped-", (*READ_MODEL_TABLES, manifest.EVENTS))
+    replayer = Replayer(
+        BatchWriter(client("dynamodb")), copy_events=True, table_name=lambda table: f"mapped-{table}", owner=LOCAL_SUB
+    )
+    replayer.replay_all(ProgressBar(7, stream=io.StringIO()))
+    assert scan_all((*READ_MODEL_TABLES, manifest.EVENTS)) == before
+    assert (replayer.stats.runs, replayer.stats.players) == (3, 4)
+    assert len(_scan_raw(f"mapped-{manifest.RUNS}")) == 3
+    assert {item["host"]["S"] for item in _scan_raw(f"mapped-{manifest.RUNS}")} == {LOCAL_SUB}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--run", "R", "--owner", LOCAL_SUB], "--owner needs --target-endpoint"),
+        (["--run", "R", "--target-region", "eu-west-1"], "--target-region needs --target-endpoint"),
+        (["--run", "R", "--target-endpoint", "http://127.0.0.1:1", "--owner", "not-a-sub"], "is not a Cognito sub"),
+        (["--run", "R", "--target-endpoint", "http://127.0.0.1:1", "--owner", LOCAL_SUB[:-1]], "is not a Cognito sub"),
+        (["--run", "R", "--target-endpoint", "http://127.0.0.1:1", "--owner", "user:"], "names no user"),
+        (
+            ["--run", "R", "--target-endpoint", "http://127.0.0.1:1", "--owner", LOCAL_SUB, "--user-pool-id", "p"],
+            "--user-pool-id goes with --owner local-host or --owner user:NAME",
+        ),
+    ],
+)
+def test_malformed_owner_arguments_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_owner_spec_forms():
+    assert owner_spec(LOCAL_SUB.upper()) == OwnerSpec(sub=LOCAL_SUB)
+    assert owner_spec("local-host") == OwnerSpec(username="host")
+    assert owner_spec("user:alice") == OwnerSpec(username="alice")
+
+
+def _pool_with_host(cognito: Any, name: str = "speedrun-local-users") -> tuple[str, str]:
+    pool = cognito.create_user_pool(PoolName=name)["UserPool"]["Id"]
+    cognito.admin_create_user(UserPoolId=pool, Username="host", MessageAction="SUPPRESS")
+    attributes = cognito.admin_get_user(UserPoolId=pool, Username="host")["UserAttributes"]
+    return pool, next(a["Value"] for a in attributes if a["Name"] == "sub")
+
+
+def test_resolve_owner_looks_the_user_up_in_the_targets_only_user_pool(stores):
+    cognito = client("cognito-idp")
+    with pytest.raises(OwnerNotResolved, match="no Cognito user pool at http://x"):
+        resolve_owner(owner_spec("local-host"), cognito, where="http://x")
+    pool, sub = _pool_with_host(cognito)
+
+    assert resolve_owner(owner_spec("local-host"), cognito) == sub
+    assert resolve_owner(owner_spec("user:host"), cognito, user_pool_id=pool) == sub
+    assert resolve_owner(owner_spec(LOCAL_SUB), None) == LOCAL_SUB  # a sub is taken as given: no lookup
+    with pytest.raises(OwnerNotResolved, match=f"no user 'nobody' in user pool {pool} at http://x"):
+        resolve_owner(owner_spec("user:nobody"), cognito, where="http://x")
+
+    other, other_sub = _pool_with_host(cognito, "another-pool")
+    with pytest.raises(OwnerNotResolved, match=r"2 user pools .*: pass --user-pool-id"):
+        resolve_owner(owner_spec("local-host"), cognito)
+    assert resolve_owner(owner_spec("local-host"), cognito, user_pool_id=other) == other_sub
+    with pytest.raises(OwnerNotResolved, match="no user pool us-east-1_nothere"):
+        resolve_owner(owner_spec("local-host"), cognito, user_pool_id="us-east-1_nothere")
+
+
+def test_an_unreachable_target_cognito_is_reported_at_once(capsys):
+    port = free_port()
+    assert main(["--run", "R", "--target-endpoint", f"http://127.0.0.1:{port}", "--owner", "local-host"]) == 2
+    err = capsys.readouterr().err
+    assert f"replay: --owner user 'host': could not read the Cognito user pools at http://127.0.0.1:{port}" in err

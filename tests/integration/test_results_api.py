@@ -16,6 +16,7 @@ from speedrun import projections
 from speedrun.clock import now_ms
 from speedrun.engine import RunExport
 from speedrun.reporting import BatchWriter, Reporter
+from speedrun.reporting.models import RunSettings
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.durable_stores import FakeLambdaContext, Queues, client, durable_stores
 from tests.support.question_sets import http_event
@@ -87,7 +88,10 @@ def test_run_summary_for_its_host_only(stores):
 
     response = _get(f"/api/speedruns/{RUN}")
     assert response["statusCode"] == 200
-    assert _json(response) == json.loads(json.dumps(projections.run_summary(events)))
+    expected = {**json.loads(json.dumps(projections.run_summary(events))), "persisted": True, "expires_at": None}
+    # The response model names every config option (null where this run's config has none).
+    expected["config"] = {**dict.fromkeys(RunSettings.model_fields), **expected["config"]}
+    assert _json(response) == expected
     assert _get(f"/api/speedruns/{RUN}", sub="someone-else")["statusCode"] == 404
     assert _get("/api/speedruns/NOSUCHRUN")["statusCode"] == 404
     assert _get(f"/api/speedruns/{RUN}", sub=None)["statusCode"] == 401
@@ -134,6 +138,23 @@ def test_results_csv_download(stores, tokens):
     assert _get(f"/api/speedruns/{RUN}/results", query={"format": "xml"})["statusCode"] == 400
 
 
+def test_results_csv_neutralises_formulas_in_nicknames_and_question_texts(stores):
+    """CSV injection: what a participant or a question set typed is text in the host's spreadsheet."""
+    events = simulate_run(participants=3, questions=2)
+    for event in events:
+        if event["type"] == "participant_joined" and event["data"]["participant_id"] == "p001":
+            event["data"]["name"] = '=HYPERLINK("//x","y")'
+        if event["type"] == "run_created":
+            event["data"]["questions"][1]["text"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    _report(events)
+
+    rows = list(csv.DictReader(io.StringIO(_get(f"/api/speedruns/{RUN}/results", query={"format": "csv"})["body"])))
+    assert {row["name"] for row in rows if row["participant_id"] == "p001"} == {'\'=HYPERLINK("//x","y")'}
+    assert {row["question"] for row in rows if row["question_index"] == "1"} == {"'@SUM(1+1)*cmd|' /C calc'!A0"}
+    # Numbers read back from the read model stay numbers.
+    assert all(row["total_score"].lstrip("-").isdigit() for row in rows)
+
+
 def test_player_games_newest_first_with_an_opaque_cursor(stores):
     runs = [
         simulate_run(run_id=f"RUN{n:09d}", participants=3, questions=2, start_ms=START_MS + n * 3_600_000)
@@ -166,7 +187,8 @@ def test_player_games_newest_first_with_an_opaque_cursor(stores):
         "question_count": 2,
         "correct_count": result["correct_count"],
     }
-    assert _json(_get("/api/players/nobody/games")) == {"items": [], "next_cursor": None}
+    # Nobody claimed `nobody` and the caller hosted no run with it: nothing it may read.
+    assert _get("/api/players/nobody/games")["statusCode"] == 404
 
 
 @pytest.mark.parametrize("cursor", ["%%%not-base64", "bm90IGpzb24", "eyJoYW5kbGUiOiB7IlMiOiAib3RoZXIifX0"])

@@ -4,19 +4,18 @@ plus forged tokens of every kind and a snapshot of all state to prove a refusal 
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
-import moto.cognitoidp
 import redis
 from cryptography.hazmat.primitives.asymmetric import rsa
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from local_stack import aws, client
 from local_stack.client import HttpReply, bearer, http_request
@@ -143,7 +142,11 @@ class SecurityWorld:
             "exp": now + expires_in_s,
             "cognito:username": "forged",
         }
-        key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048) if own_key else moto_signing_key()
+        key: Any = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if own_key
+            else pool_signing_key(self.stack.options.region, identity.user_pool_id)
+        )
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
     # --- state ---------------------------------------------------------------------------------
@@ -175,10 +178,10 @@ class SecurityWorld:
         return {"redis": redis_state, "tables": tables, "queues": queues}
 
 
-def moto_signing_key() -> Any:
-    """The private key moto signs every pool's tokens with (its public half is the pool's JWKS)."""
-    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
-    return jwt.PyJWK(json.loads(gzip.decompress(path.read_bytes()))).key
+def pool_signing_key(region: str, user_pool_id: str) -> Any:
+    """The private key the local stack gave the pool at its start (`aws.sign_with_a_key_of_this_start`;
+    its public half is the pool's JWKS): what Cognito itself would sign with."""
+    return cognitoidp_backends[DEFAULT_ACCOUNT_ID][region].user_pools[user_pool_id].json_web_key.private_key
 
 
 def add_account(world_stack: LocalStack, username: str) -> Account:

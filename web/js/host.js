@@ -5,6 +5,7 @@ import { currentIdToken, currentUserName, SignInError, signIn, signOut } from ".
 import { formatDuration, serverClock } from "./clock.js";
 import { announce, byId, el, formatPoints, showScreen } from "./dom.js";
 import { LiveSocket } from "./live.js";
+import { forgetAllHostTokens, forgetHostToken, hostTokenFor, rememberHostToken, runAction, runStatusText } from "./runs.js";
 import { appendChat, renderConnection, renderLeaderboard, renderOutcomeChart, wireChat } from "./views.js";
 
 const RUN_KEY = "speedrun.host.run";
@@ -19,6 +20,8 @@ const REASONS = {
 const notice = byId("notice");
 let sets = [];
 let setsCursor = null;
+let runs = [];
+let runsCursor = null;
 let hostRun = readRun();
 let live = null;
 let clockTimer = null;
@@ -82,6 +85,7 @@ function onSignOut() {
   live = null;
   hostRun = null;
   sessionStorage.removeItem(RUN_KEY);
+  forgetAllHostTokens(sessionStorage);
   signOut();
   showSignIn("");
 }
@@ -96,7 +100,115 @@ async function showDashboard() {
   byId("leaderboard-panel").hidden = true;
   byId("chat-panel").hidden = true;
   showScreen("screen-dashboard");
-  await loadSets(true);
+  await Promise.all([loadSets(true), loadRuns(true)]);
+}
+
+// ---------- dashboard: the host's speed-runs ----------
+
+async function loadRuns(fromStart) {
+  const token = currentIdToken();
+  if (!token) return showSignIn("Please sign in.");
+  const status = byId("runs-status");
+  const query = !fromStart && runsCursor ? `?cursor=${encodeURIComponent(runsCursor)}` : "";
+  try {
+    const page = await apiJson(`/api/speedruns${query}`, { token });
+    runs = fromStart ? page.items || [] : runs.concat(page.items || []);
+    runsCursor = page.next_cursor || null;
+    announce(status, "");
+    renderRuns();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 503) announce(status, "Your live runs cannot be listed right now. Try Refresh in a moment.", "error");
+    else handleApiError(error, status);
+  }
+  return undefined;
+}
+
+function runActionCell(item) {
+  const action = runAction(item, Boolean(hostTokenFor(sessionStorage, item.run_id)));
+  if (action.kind === "reopen") {
+    return el("button", {
+      type: "button",
+      class: "primary small",
+      text: action.label,
+      "aria-label": `${action.label} ${item.name}`,
+      onclick: () => reopenRun(item),
+    });
+  }
+  if (action.kind === "results") {
+    return el("button", {
+      type: "button",
+      class: "secondary small",
+      text: action.label,
+      "aria-label": `Results of ${item.name}`,
+      onclick: () => openResults(item),
+    });
+  }
+  const text = action.kind === "wait" ? "Results soon" : "Opened in another tab";
+  return el("span", { class: "muted small-text", text });
+}
+
+function renderRuns() {
+  const body = byId("runs-body");
+  body.replaceChildren(
+    ...runs.map((item) =>
+      el(
+        "tr",
+        { dataset: { runId: item.run_id } },
+        el("th", { scope: "row", text: item.name }),
+        el("td", {}, el("span", { class: `run-status ${item.persisted ? "persisted" : item.status}`, text: runStatusText(item) })),
+        el("td", { class: "num", text: item.participant_count ?? "" }),
+        el("td", { class: "code", text: item.persisted ? "" : item.join_code || "" }),
+        el("td", { text: item.created_at ? new Date(item.created_at).toLocaleString() : "" }),
+        el("td", {}, runActionCell(item)),
+      ),
+    ),
+  );
+  if (!runs.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty", text: "No speed-runs yet: create one above." })));
+  byId("runs-more").hidden = !runsCursor;
+}
+
+/** A live run of this tab: reconnect with its host token (the `state` reply redraws everything). */
+function reopenRun(item) {
+  const held = hostTokenFor(sessionStorage, item.run_id);
+  if (!held) {
+    renderRuns();
+    return;
+  }
+  hostRun = {
+    ...held,
+    name: item.name || held.name,
+    question_count: item.question_count,
+    participants: {},
+    leaderboard: [],
+    status: item.status,
+  };
+  saveRun();
+  startLive();
+}
+
+/** A persisted run: its durable results, as the host saw them at the end. */
+async function openResults(item) {
+  const status = byId("runs-status");
+  try {
+    const results = await apiJson(`/api/speedruns/${encodeURIComponent(item.run_id)}/results`, { token: currentIdToken() });
+    hostRun = {
+      speedrun_id: item.run_id,
+      name: item.name,
+      join_code: item.join_code,
+      question_count: (results.questions || []).length || item.question_count,
+      participants: {},
+      leaderboard: [],
+      status: "completed",
+      reason: item.completion_reason,
+      results,
+    };
+    if (Array.isArray(results.leaderboard)) mergeLeaderboard(results.leaderboard);
+    forgetHostToken(sessionStorage, item.run_id);
+    saveRun();
+    render();
+  } catch (error) {
+    handleApiError(error, status);
+  }
 }
 
 async function loadSets(fromStart) {
@@ -296,6 +408,7 @@ async function onCreate(event) {
   byId("create-submit").disabled = true;
   try {
     const created = await apiJson("/api/signon/speedruns", { method: "POST", json: body, token: currentIdToken() });
+    rememberHostToken(sessionStorage, created, name || (set && set.name) || "Speed-run");
     hostRun = {
       ...created,
       name: name || (set && set.name) || "Speed-run",
@@ -410,6 +523,7 @@ function onMessage(message, action) {
       break;
     case "results":
       hostRun.results = message;
+      forgetHostToken(sessionStorage, hostRun.speedrun_id); // nothing left to reconnect to
       if (Array.isArray(message.leaderboard)) mergeLeaderboard(message.leaderboard);
       live.close(); // the run is over and durable soon; nothing more will come
       break;
@@ -711,6 +825,8 @@ function main() {
   byId("create-form").addEventListener("submit", onCreate);
   byId("create-set").addEventListener("change", (event) => renderCategories(sets.find((set) => set.id === event.target.value)));
   byId("sets-more").addEventListener("click", () => loadSets(false));
+  byId("runs-more").addEventListener("click", () => loadRuns(false));
+  byId("runs-refresh").addEventListener("click", () => loadRuns(true));
   byId("copy-link").addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(joinLink());
@@ -721,7 +837,7 @@ function main() {
   });
   byId("start-run").addEventListener("click", () => live && live.send({ action: "start" }));
   byId("leave-lobby").addEventListener("click", () => {
-    if (window.confirm("Leave this lobby? The run stays open until it expires, but you will not see it here.")) leaveRun();
+    if (window.confirm("Leave this lobby? The run stays open until it expires; reopen it from Your speed-runs.")) leaveRun();
   });
   byId("end-run").addEventListener("click", () => {
     if (window.confirm("End the speed-run now for everyone?")) live.send({ action: "end" });

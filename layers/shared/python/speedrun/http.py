@@ -3,11 +3,14 @@
 http-api.md: errors are `{"error": {"code", "message"}}` with a fitting 4xx/5xx, and a 5xx never
 leaks a stack trace. Every HTTP handler module builds its resolver with `make_resolver()` and names
 it `app`, so the OpenAPI merge (`api_docs`) finds them all. The resolver refuses a body over its size
-limit (413) before anything parses it.
+limit (413) before anything parses it, and reads a route's body only in the media type the route
+declares (and documents): a JSON body with `Content-Type: application/json` (or none), UTF-8, nested
+at most `speedrun.text.MAX_JSON_DEPTH` levels (checked before parsing); anything else is a 400 naming the problem.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -15,17 +18,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from speedrun.errors import DomainError, TooLarge, Unauthorized
+from speedrun.errors import BadRequest, DomainError, TooLarge, Unauthorized
+from speedrun.text import load_json
 
 logger = Logger(child=True)
 
 JSON_BODY_LIMIT_BYTES = 64 * 1024
 """Every JSON body of the API is a few hundred bytes; anything near this is an attack or a bug."""
+JSON_MEDIA_TYPE = "application/json"
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
@@ -83,13 +89,81 @@ def refusal_response(error: DomainError) -> dict[str, Any]:
     }
 
 
+def _media_type(content_type: str) -> tuple[str, dict[str, str]]:
+    """`type/subtype` (lower case) and its parameters (names lower case) of a Content-Type value."""
+    kind, *parameters = content_type.split(";")
+    named = {}
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        named[name.strip().lower()] = value.strip().strip('"')
+    return kind.strip().lower(), named
+
+
+def media_type_refusal(content_type: str | None, declared: str) -> BadRequest | None:
+    """Why a body of `content_type` cannot be read by a route whose body is `declared`, or None.
+
+    400 (`bad_request`, field `content-type`) rather than 415: the upload route already answers a
+    non-multipart body so (`speedrun.question_sets.upload_guard`), every operation of the document
+    lists 400 and none 415, and the contract's error codes (shared with the WebSocket protocol) have
+    none for media types. A JSON route reads a body without Content-Type as JSON (as Powertools does);
+    JSON is UTF-8 (RFC 8259), so a `charset` parameter, if given, must say so.
+    """
+    if not content_type or not content_type.strip():
+        if declared == JSON_MEDIA_TYPE:
+            return None
+        return BadRequest(
+            f"expected a {declared} body", details=[{"field": "content-type", "reason": f"must be {declared}"}]
+        )
+    received, parameters = _media_type(content_type)
+    charset = parameters.get("charset", "utf-8").lower()
+    if received == declared and (declared != JSON_MEDIA_TYPE or charset in ("utf-8", "utf8")):
+        return None
+    return BadRequest(
+        f"expected a {declared} body{' (UTF-8)' if declared == JSON_MEDIA_TYPE else ''}, "
+        f"not Content-Type: {content_type.strip()[:100]}",
+        details=[{"field": "content-type", "reason": f"must be {declared} (got {content_type.strip()[:100]})"}],
+    )
+
+
+class BodyGuardedValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a route's body the platform's way: only in the media
+    type the route declares (`media_type_refusal`), and a JSON body only when it decodes (base64,
+    UTF-8); the parse itself is the resolver's `load_json` (depth bound before parsing). Every refusal
+    is a `BadRequest`, so the resolver answers it in the one error format. Powertools reads the body
+    here, before any middleware or route code could look at it."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        route = app.context.get("_route")
+        body_field = route.body_field if route is not None else None
+        declared = str(getattr(getattr(body_field, "field_info", None), "media_type", None) or JSON_MEDIA_TYPE)
+        refusal = media_type_refusal(app.current_event.headers.get("content-type"), declared)
+        if refusal is not None:
+            raise refusal
+        if declared == JSON_MEDIA_TYPE:
+            try:
+                app.current_event.decoded_body  # noqa: B018 (decoded once and cached; a failure is the client's)
+            except (binascii.Error, UnicodeDecodeError) as exc:
+                reason = "invalid base64" if isinstance(exc, binascii.Error) else f"invalid UTF-8 at byte {exc.start}"
+                raise BadRequest(
+                    f"the JSON body is not UTF-8 text: {reason}", details=[{"field": "body", "reason": reason}]
+                ) from None
+        return super()._get_body(app)
+
+
+if not callable(getattr(OpenAPIRequestValidationMiddleware, "_get_body", None)):  # pragma: no cover
+    raise ImportError("aws_lambda_powertools changed how request bodies are read: BodyGuardedValidation needs updating")
+
+
 class LimitedHttpResolver(APIGatewayHttpResolver):
     """Refuses a body over `max_body_bytes` with 413 before routing, validation or JSON parsing
-    (Powertools' request validation parses the body before any middleware could look at it)."""
+    (Powertools' request validation parses the body before any middleware could look at it), and
+    guards how the validation reads a body (`BodyGuardedValidation`, `load_json`)."""
 
     def __init__(self, *, max_body_bytes: int) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, json_body_deserializer=load_json)
         self.max_body_bytes = max_body_bytes
+        # Powertools builds every route's middleware stack from this attribute (first in the stack).
+        self._request_validation_middleware = BodyGuardedValidation()
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         size = body_size(event)

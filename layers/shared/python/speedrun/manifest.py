@@ -249,14 +249,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="results",
-        description="Run summaries, results (JSON and CSV), player game history and profiles: point reads and queries.",
+        description="A host's runs (live and persisted), results (JSON and CSV), player game history and profiles.",
         http_routes=(
+            HttpRoute("GET", "/api/speedruns"),
             HttpRoute("GET", "/api/speedruns/{run_id}"),
             HttpRoute("GET", "/api/speedruns/{run_id}/results", auth=Auth.IN_FUNCTION),
             HttpRoute("GET", "/api/players/{handle}/games"),
             HttpRoute("GET", "/api/players/{handle}"),
         ),
         needs=Needs(
+            # Redis (read-only but for pruning the per-host index): runs in the lobby or running are
+            # served from the live state until the reporter has made them durable.
+            redis=True,
             tables={
                 RUNS: Access.READ,
                 RESULTS: Access.READ,

@@ -293,6 +293,7 @@ def player_games_from(summary: dict[str, Any], participants: Sequence[dict[str, 
                 "participant_count": summary["participant_count"],
                 "question_count": summary["question_count"],
                 "correct_count": p["correct_count"],
+                "host": summary["host"],
             }
         )
     return games

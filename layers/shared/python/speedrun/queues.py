@@ -53,11 +53,11 @@ class JobQueues:
             DelaySeconds=max(0, min(MAX_DELAY_S, remaining_s)),
         )
 
-    def send_player_command(self, handle: str, request_id: str, body: dict[str, Any]) -> None:
-        """Player commands apply in order per handle, once per request id."""
+    def send_player_command(self, handle: str, deduplication_id: str, body: dict[str, Any]) -> None:
+        """Player commands apply in order per handle, once per deduplication id (`PlayerCommand.deduplication_id`)."""
         self._client.send_message(
             QueueUrl=self._settings.queue_url(manifest.PLAYERS_QUEUE),
             MessageBody=json.dumps(body),
             MessageGroupId=handle,
-            MessageDeduplicationId=request_id,
+            MessageDeduplicationId=deduplication_id,
         )

@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from speedrun import manifest
@@ -71,6 +72,17 @@ class EventModel(Model):
     data = JSONAttribute()
 
 
+class RunsByHostIndex(GlobalSecondaryIndex["RunModel"]):
+    """A host's persisted runs, newest first (`GET /api/speedruns`): only the small listing is projected."""
+
+    class Meta:
+        index_name = "runs_by_host"
+        projection = IncludeProjection(["name", "status", "listing"])
+
+    host = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class RunModel(Model):
     """Read model: one completed run's summary."""
 
@@ -84,6 +96,13 @@ class RunModel(Model):
     status = UnicodeAttribute()
     summary = JSONAttribute()
     """Config, counts, timestamps, completion reason, final leaderboard, questions (with correct options)."""
+    created_key = UnicodeAttribute(null=True)
+    """`<created_at epoch ms, 15 digits>#<run id>` (`speedrun.reporting.live_runs.listing_key`): the
+    index's sort key, the same string the live per-host index sorts by. Null on items written before
+    the index existed (a replay rewrites them with it)."""
+    listing = JSONAttribute(null=True)
+    """The list entry's counts and timestamps (`speedrun.reporting.host_runs`), projected into the index."""
+    by_host = RunsByHostIndex()
 
 
 class ResultModel(Model):
@@ -110,6 +129,17 @@ class ResultModel(Model):
     """[{index, selected, outcome, points, elapsed_ms, served_at}], by question index."""
 
 
+class GamesByHostIndex(GlobalSecondaryIndex["PlayerGameModel"]):
+    """One player's games in one host's runs, newest first: what a host who is not the player may read."""
+
+    class Meta:
+        index_name = "games_by_host_handle"
+        projection = AllProjection()
+
+    host_handle = UnicodeAttribute(hash_key=True)
+    game_key = UnicodeAttribute(range_key=True)
+
+
 class PlayerGameModel(Model):
     """Read model: a player's game history, newest first by sort key."""
 
@@ -130,6 +160,11 @@ class PlayerGameModel(Model):
     participant_count = NumberAttribute()
     question_count = NumberAttribute()
     correct_count = NumberAttribute()
+    host = UnicodeAttribute(null=True)
+    """The run's host (Cognito `sub`); never served."""
+    host_handle = UnicodeAttribute(null=True)
+    """`<host sub>#<handle>`: the index key (null on items written before the index existed)."""
+    by_host_handle = GamesByHostIndex()
 
 
 class PlayerModel(Model):

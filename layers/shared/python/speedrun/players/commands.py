@@ -1,13 +1,20 @@
 """The players command side: validated command bodies, ownership check, and the queued command.
 
 `PUT /api/players/{handle}` upserts a profile and `POST /api/players/{handle}/progress` appends a
-progress record; both are queued on the players FIFO queue (group = handle, dedup = request id) and
-applied by the players worker. A handle belongs to the account (Cognito `sub`) that first created
-its profile: another account's command is refused here (403) and again by the worker.
+progress record; both are queued on the players FIFO queue (group = handle, deduplication id = a
+hash of the command's scope, see `PlayerCommand.scope`) and applied by the players worker. A handle
+belongs to the account (Cognito `sub`) that first created its profile: another account's command is
+refused here (403) and again by the worker.
+
+A client's `request_id` is only unique to that client: it is always scoped by the command kind, the
+handle and the caller's `sub` (`PlayerCommand.scope`), both for the queue's deduplication and for the
+worker's idempotency, so two players (or one player's upsert and progress) never collide.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Protocol
@@ -17,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 from speedrun.clock import now_ms
 from speedrun.errors import Forbidden
 from speedrun.tables import PlayerModel
+from speedrun.text import UnicodeModel
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{2,31}$"
 """3..32 characters: lowercase letters, digits, `_` and `-`, starting with a letter or digit."""
@@ -24,10 +32,16 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 UPSERT_PROFILE = "upsert_profile"
 RECORD_PROGRESS = "record_progress"
 
-RequestId = Annotated[str, Field(pattern=REQUEST_ID_PATTERN, description="Idempotency key: a repeat is applied once.")]
+RequestId = Annotated[
+    str,
+    Field(
+        pattern=REQUEST_ID_PATTERN,
+        description="Idempotency key, scoped by the caller, the handle and the command: a repeat is applied once.",
+    ),
+]
 
 
-class ProfileBody(BaseModel):
+class ProfileBody(UnicodeModel):
     """`PUT /api/players/{handle}`: the whole profile (an upsert replaces it)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -43,7 +57,7 @@ class ProfileBody(BaseModel):
     request_id: RequestId | None = None
 
 
-class ProgressBody(BaseModel):
+class ProgressBody(UnicodeModel):
     """`POST /api/players/{handle}/progress`: one append-only progress record."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -73,11 +87,26 @@ class PlayerCommand(BaseModel):
     profile: dict[str, Any] | None = None
     record: dict[str, Any] | None = None
 
+    def scope(self) -> list[str]:
+        """What makes a command unique: its kind, handle, owner (the caller's `sub`) and request id.
+
+        The worker's idempotency key is `IDEMPOTENCY_KEY_JMESPATH` of the queued body, i.e. this list.
+        """
+        return [self.kind, self.handle, self.owner, self.request_id]
+
+    def deduplication_id(self) -> str:
+        """The FIFO MessageDeduplicationId: SHA-256 (hex, 64 characters; SQS allows 128) of the scope."""
+        return hashlib.sha256(json.dumps(self.scope()).encode()).hexdigest()
+
+
+IDEMPOTENCY_KEY_JMESPATH = "[kind, handle, owner, request_id]"
+"""The worker's idempotency key, selected from a queued command's body: `PlayerCommand.scope()`."""
+
 
 class PlayerCommandQueue(Protocol):
     """The part of `speedrun.queues.JobQueues` the command side uses."""
 
-    def send_player_command(self, handle: str, request_id: str, body: dict[str, Any]) -> None: ...
+    def send_player_command(self, handle: str, deduplication_id: str, body: dict[str, Any]) -> None: ...
 
 
 def check_owner(handle: str, owner: str) -> PlayerModel | None:
@@ -123,5 +152,5 @@ class PlayerCommands:
                 **payload,
             }
         )
-        self._queue.send_player_command(handle, command.request_id, command.model_dump())
+        self._queue.send_player_command(handle, command.deduplication_id(), command.model_dump())
         return command.request_id

@@ -4,8 +4,9 @@ Order of a command: re-check ownership (point read), append the event (determini
 retry rewrites it), then update the read model with a condition that makes a retry harmless (a
 profile counts an upsert once per request id; a progress record is insert-only, never
 overwritten). The worker runs commands of one handle in order (FIFO group), so the point read
-cannot race another command of the same handle. Exactly-once per request id comes from Powertools
-idempotency on top (`make_idempotent_apply`).
+cannot race another command of the same handle. Exactly-once per command comes from Powertools
+idempotency on top (`make_idempotent_apply`), keyed on the command's scope (kind, handle, owner,
+request id: `PlayerCommand.scope`), never on the client's request id alone.
 """
 
 from __future__ import annotations
@@ -27,20 +28,29 @@ from pynamodb.exceptions import PutError, UpdateError
 from speedrun import projections
 from speedrun.clock import iso_from_ms
 from speedrun.errors import Forbidden
-from speedrun.players.commands import RECORD_PROGRESS, UPSERT_PROFILE, PlayerCommand, check_owner
+from speedrun.players.commands import (
+    IDEMPOTENCY_KEY_JMESPATH,
+    RECORD_PROGRESS,
+    UPSERT_PROFILE,
+    PlayerCommand,
+    check_owner,
+)
 from speedrun.reporting import event_store
 from speedrun.tables import PlayerModel, PlayerProgressModel
 
 logger = Logger(child=True)
 
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
-"""A request id repeated within a week is applied once."""
+"""A command (same kind, handle, owner and request id) repeated within a week is applied once."""
 
 APPLIED = "applied"
 REJECTED = "rejected"
 
 
 def command_event(command: PlayerCommand) -> dict[str, Any]:
+    # The seq key carries the kind: one player's upsert and progress record may share a request id
+    # (and a millisecond), and must not overwrite each other's event.
+    seq_key = f"{command.kind}#{command.request_id}"
     if command.kind == UPSERT_PROFILE:
         kind = projections.PROFILE_UPSERTED
         data = {"request_id": command.request_id, "owner": command.owner, "profile": command.profile}
@@ -48,7 +58,7 @@ def command_event(command: PlayerCommand) -> dict[str, Any]:
         kind = projections.PROGRESS_RECORDED
         data = {"request_id": command.request_id, "record": command.record}
     return {
-        "seq": projections.player_event_seq(command.accepted_at, command.request_id),
+        "seq": projections.player_event_seq(command.accepted_at, seq_key),
         "type": kind,
         "at": command.accepted_at,
         "data": data,
@@ -136,15 +146,17 @@ class PlayerWorker:
 
 
 def idempotency_config() -> IdempotencyConfig:
-    """Keyed on the command's request id. The handler registers its Lambda context on it, so a
-    command left in progress by a timed-out invocation can be retried once that invocation is over."""
-    return IdempotencyConfig(event_key_jmespath="request_id", expires_after_seconds=IDEMPOTENCY_TTL_S)
+    """Keyed on the command's scope (kind, handle, owner, request id), so two players' (or one
+    player's two kinds of) commands with the same client request id are both applied. The handler
+    registers its Lambda context on it, so a command left in progress by a timed-out invocation can
+    be retried once that invocation is over."""
+    return IdempotencyConfig(event_key_jmespath=IDEMPOTENCY_KEY_JMESPATH, expires_after_seconds=IDEMPOTENCY_TTL_S)
 
 
 def make_idempotent_apply(
     worker: PlayerWorker, persistence: DynamoDBPersistenceLayer, config: IdempotencyConfig | None = None
 ) -> Callable[..., dict[str, Any]]:
-    """`apply(command=<queued body dict>)`, run at most once per request id."""
+    """`apply(command=<queued body dict>)`, run at most once per command scope."""
     config = config or idempotency_config()
 
     @idempotent_function(data_keyword_argument="command", persistence_store=persistence, config=config)

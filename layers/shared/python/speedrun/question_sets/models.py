@@ -1,10 +1,15 @@
-"""The question-set shapes at the edges: what a parsed question is, what is stored, what the API returns."""
+"""The question-set shapes at the edges: what a parsed question is, what is stored, what the API returns.
+
+Every text a file brings (category, text, options, explanation, name) is valid Unicode: the models
+refuse a lone surrogate (`speedrun.text.UnicodeModel`), and the parser reports one as a problem."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from speedrun.text import UnicodeModel
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """Lambda's 6 MB synchronous payload, after base64 (4/3) and the multipart envelope, leaves 4 MiB."""
@@ -20,7 +25,7 @@ MAX_NAME_CHARS = 100
 SourceFormat = Literal["json", "json_array", "csv"]
 
 
-class Question(BaseModel):
+class Question(UnicodeModel):
     """One validated question. `correct` holds 0-based option indexes; its length is the select count."""
 
     model_config = ConfigDict(frozen=True)
@@ -37,7 +42,7 @@ class Question(BaseModel):
         return len(self.correct)
 
 
-class ParsedQuestionSet(BaseModel):
+class ParsedQuestionSet(UnicodeModel):
     """A file that passed every rule: its questions and, if the file named itself, that name."""
 
     name: str | None
@@ -60,7 +65,7 @@ class QuestionSetPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-class StoredQuestionSet(BaseModel):
+class StoredQuestionSet(UnicodeModel):
     """A stored set with its questions (correct answers included): what sign-on freezes into a run."""
 
     id: str

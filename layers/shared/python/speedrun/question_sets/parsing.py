@@ -29,6 +29,7 @@ from speedrun.question_sets.models import (
     Problem,
     Question,
 )
+from speedrun.text import lone_surrogate_problem
 
 NOT_TEXT = "not a UTF-8 text file: upload a question set as JSON or CSV"
 CSV_FIELD_LIMIT = MAX_FILE_BYTES
@@ -114,6 +115,10 @@ class _Checker:
             return None
         if not isinstance(value, str):
             self.add(field_name, f"must be a string, not {_json_type(value)}")
+            return None
+        problem = lone_surrogate_problem(value)
+        if problem is not None:
+            self.add(field_name, problem)
             return None
         stripped = value.strip()
         if not stripped:

@@ -6,14 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from speedrun import projections
 from speedrun.errors import BadRequest, NotFound
 from speedrun.reporting.batch_writer import PutRequest
 from speedrun.reporting.event_store import event_put
-from speedrun.tables import PlayerGameModel, ResultModel, RunModel
+from speedrun.reporting.listing import created_ms_of_events, listing_key, listing_of_item, listing_of_summary
+from speedrun.tables import PlayerGameModel, PlayerModel, ResultModel, RunModel
 
 _RESULT_FIELDS = (
     "participant_id",
@@ -63,7 +64,15 @@ def run_read_model_puts(events: Sequence[dict[str, Any]]) -> list[PutRequest]:
     ]
     if summary["status"] == "completed":
         puts.extend(player_game_puts(projections.player_games_from(summary, participants)))
-    run = RunModel(run_id, host=summary["host"], name=summary["name"], status=summary["status"], summary=summary)
+    run = RunModel(
+        run_id,
+        host=summary["host"],
+        name=summary["name"],
+        status=summary["status"],
+        summary=summary,
+        created_key=listing_key(created_ms_of_events(events), run_id),
+        listing=listing_of_summary(summary),
+    )
     puts.append(model_put(run))
     return puts
 
@@ -72,7 +81,13 @@ def player_game_puts(games: Sequence[dict[str, Any]]) -> list[PutRequest]:
     """Each game's history item and its `game_completed` player event."""
     puts = []
     for game in games:
-        item = PlayerGameModel(game["handle"], game["game_key"], **_without(game, "handle", "game_key"))
+        host = game.get("host")
+        item = PlayerGameModel(
+            game["handle"],
+            game["game_key"],
+            host_handle=host_handle(host, game["handle"]) if host else None,
+            **_without(game, "handle", "game_key"),
+        )
         puts.append(model_put(item))
         completed = projections.game_completed_event(game)
         puts.append(event_put(completed["aggregate_id"], completed))
@@ -131,30 +146,75 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_evaluated_key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str, handle: str) -> dict[str, Any]:
-    """The LastEvaluatedKey a cursor stands for; BadRequest when it is not one of this player's."""
+def decode_key(cursor: str, fixed: Mapping[str, str], free: Sequence[str], whose: str) -> dict[str, Any]:
+    """The DynamoDB-shaped key a cursor (`encode_cursor`) stands for: exactly the attributes of
+    `fixed` (with those string values: whose list it pages) and `free` (any string). BadRequest
+    naming `cursor` otherwise."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, UnicodeError, ValueError):
         raise BadRequest("invalid cursor", details=[{"field": "cursor", "reason": "not a cursor"}]) from None
     valid = (
         isinstance(key, dict)
-        and set(key) == {"handle", "game_key"}
-        and key["handle"] == {"S": handle}
-        and isinstance(key["game_key"], dict)
-        and isinstance(key["game_key"].get("S"), str)
+        and set(key) == {*fixed, *free}
+        and all(key[name] == {"S": value} for name, value in fixed.items())
+        and all(isinstance(key[name], dict) and isinstance(key[name].get("S"), str) for name in free)
     )
     if not valid:
-        raise BadRequest("invalid cursor", details=[{"field": "cursor", "reason": "not a cursor of this player"}])
+        raise BadRequest("invalid cursor", details=[{"field": "cursor", "reason": f"not a cursor of {whose}"}])
     return key
 
 
-def read_player_games(handle: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    """One page of a player's games, newest first: `{items, next_cursor}`."""
-    start = decode_cursor(cursor, handle) if cursor else None
-    results = PlayerGameModel.query(handle, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+def decode_cursor(cursor: str, handle: str) -> dict[str, Any]:
+    """The LastEvaluatedKey a cursor stands for; BadRequest when it is not one of this player's."""
+    return decode_key(cursor, {"handle": handle}, ("game_key",), "this player")
+
+
+def host_handle(host: str, handle: str) -> str:
+    """The `games_by_host_handle` index key: one player's games in one host's runs (handles have no `#`)."""
+    return f"{host}#{handle}"
+
+
+def handle_owner(handle: str) -> str | None:
+    """The account (Cognito `sub`) that claimed the handle (created its profile), None if nobody has."""
+    try:
+        return str(PlayerModel.get(handle, consistent_read=True, attributes_to_get=["owner"]).owner)
+    except PlayerModel.DoesNotExist:
+        return None
+
+
+def read_player_games(handle: str, limit: int, cursor: str | None, *, host: str | None = None) -> dict[str, Any]:
+    """One page of a player's games, newest first: `{items, next_cursor}`. Every game (the player's
+    own view) unless `host` is given: then only the games in that host's runs (the
+    `games_by_host_handle` index), and a cursor of the one view is refused by the other."""
+    if host is None:
+        start = decode_cursor(cursor, handle) if cursor else None
+        results = PlayerGameModel.query(handle, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    else:
+        key = host_handle(host, handle)
+        start = (
+            decode_key(cursor, {"handle": handle, "host_handle": key}, ("game_key",), "this player in your runs")
+            if cursor
+            else None
+        )
+        results = PlayerGameModel.by_host_handle.query(
+            key, scan_index_forward=False, limit=limit, last_evaluated_key=start
+        )
     items = [_game_row(item) for item in results]
     return {"items": items, "next_cursor": encode_cursor(results.last_evaluated_key)}
+
+
+def read_listing_page(host: str, limit: int, before: str | None) -> list[tuple[str, dict[str, Any]]]:
+    """Up to `limit` of the host's persisted runs whose listing key sorts below `before` (all when
+    None), newest first, as `(listing key, list entry)`: the `runs_by_host` index (eventually
+    consistent, like every global secondary index: a run the reporter has just persisted and
+    removed from the live index may be missing for the moment the index takes to catch up)."""
+    condition = RunModel.created_key < before if before else None
+    results = RunModel.by_host.query(host, condition, scan_index_forward=False, limit=limit)
+    return [
+        (str(item.created_key), listing_of_item(item.run_id, item.name, item.status, item.listing or {}))
+        for item in results
+    ]
 
 
 def _game_row(item: PlayerGameModel) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from speedrun import projections
 from speedrun.reporting.batch_writer import BatchWriter, PutRequest
 from speedrun.reporting.event_store import event_put
+from speedrun.reporting.listing import created_ms_of_events, host_of_events
+from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.reporting.read_models import run_read_model_puts
 
 logger = Logger(child=True)
@@ -66,9 +68,12 @@ def run_puts(run_id: str, events: Sequence[dict[str, Any]]) -> list[PutRequest]:
 
 
 class Reporter:
-    def __init__(self, live: LiveRuns, writer: BatchWriter) -> None:
+    def __init__(self, live: LiveRuns, writer: BatchWriter, *, host_index: HostRunIndex | None = None) -> None:
+        """`host_index`: the per-host index of live runs (`speedrun.reporting.live_runs`), from which a
+        run is removed once durable; without it the listing skips and removes the member lazily."""
         self._live = live
         self._writer = writer
+        self._host_index = host_index
 
     def report(self, run_id: str) -> ReportOutcome:
         export = self._live.export(run_id)
@@ -79,6 +84,10 @@ class Reporter:
             raise RunNotCompleted(f"run {run_id} is {export.status}, not completed")
         puts = run_puts(run_id, export.events)
         self._writer.put_all(puts)
+        if self._host_index is not None:
+            # Before the drop, so a failure here is retried with the live state still there.
+            events = export.events
+            self._host_index.remove(host_of_events(events), run_id, created_ms_of_events(events))
         # Only now: a failed write above leaves the live state (and the message) for a retry.
         self._live.drop(run_id)
         logger.info("run persisted", extra={"run_id": run_id, "items": len(puts)})

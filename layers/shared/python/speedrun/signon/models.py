@@ -1,5 +1,6 @@
 """Sign-on request and reply bodies (http-api.md, Sign-on). Unknown fields are refused, and every
-problem names its field, so a client sees exactly what to fix."""
+problem names its field, so a client sees exactly what to fix; no text field takes a lone surrogate
+(`speedrun.text.UnicodeModel`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from speedrun.engine.store import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, NAME_MAX_CHARS
 from speedrun.players.commands import HANDLE_PATTERN
 from speedrun.question_sets.models import MAX_CATEGORY_CHARS, MAX_NAME_CHARS, MAX_QUESTIONS
+from speedrun.text import UnicodeModel
 
 PLAYER_HANDLE_PATTERN = HANDLE_PATTERN
 """The players API's own pattern (3..32 of `a-z 0-9 _ -`, starting with a letter or digit), so the
@@ -24,7 +26,7 @@ MAX_DURATION_S = 7200
 CategoryName = Annotated[str, Field(min_length=1, max_length=MAX_CATEGORY_CHARS)]
 
 
-class CreateSpeedRunRequest(BaseModel):
+class CreateSpeedRunRequest(UnicodeModel):
     """`POST /api/signon/speedruns`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -58,7 +60,7 @@ class CreateSpeedRunRequest(BaseModel):
         return value.strip() if value is not None else None
 
 
-class JoinRequest(BaseModel):
+class JoinRequest(UnicodeModel):
     """`POST /api/signon/join`."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

@@ -16,6 +16,7 @@ from speedrun.errors import Forbidden
 from speedrun.players.commands import check_owner
 from speedrun.question_sets import StoredQuestionSet
 from speedrun.redis_client import redis_from_settings
+from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.settings import Settings, get_settings
 from speedrun.signon.join_limit import Admission, JoinLimiter
 from speedrun.signon.models import MAX_DURATION_S, CreateSpeedRunRequest, JoinRequest, RunJoined, SpeedRunCreated
@@ -57,9 +58,11 @@ class SignOnService:
         load_questions: QuestionLoader = question_sets.load_questions,
         join_limiter: JoinLimiter | None = None,
         check_handle: HandleCheck | None = None,
+        host_index: HostRunIndex | None = None,
         clock: Callable[[], int] = now_ms,
     ) -> None:
         self.engine = engine
+        self.host_index = host_index
         self.join_limiter = join_limiter
         self.check_handle = check_handle
         self.tokens = tokens
@@ -81,6 +84,7 @@ class SignOnService:
             ws_url=resolved.require("ws_url"),
             join_limiter=JoinLimiter(redis, unknown_codes_per_minute=resolved.join_unknown_codes_per_viewer_per_minute),
             check_handle=check_owner,
+            host_index=HostRunIndex(redis),
         )
 
     def create_speedrun(self, host: str, request: CreateSpeedRunRequest) -> SpeedRunCreated:
@@ -104,6 +108,7 @@ class SignOnService:
             late_join=request.late_join,
         )
         created = self.engine.create_run(config, questions)
+        self._list_for_host(host, created)
         issued = self.tokens.issue(created.run_id, "host", None, expires_at_ms=host_token_expiry_ms(created))
         logger.info("speed-run opened", extra={"run_id": created.run_id, "question_count": len(questions)})
         return SpeedRunCreated(
@@ -113,6 +118,18 @@ class SignOnService:
             ws_url=self.ws_url,
             expires_at=iso_from_ms(issued.expires_at_ms),
         )
+
+    def _list_for_host(self, host: str, created: CreatedRun) -> None:
+        """Adds the run to its host's index of live runs (`GET /api/speedruns`). Another slot than the
+        run's keys on a cluster, so a round trip of its own after the run's script. If it fails, the
+        run still opens (it is served by id, and listed once persisted)."""
+        if self.host_index is None:
+            return
+        try:
+            # create_run stamps created_at = now and expires_at = now + LOBBY_TTL_MS from one clock reading.
+            self.host_index.add(host, created.run_id, created.expires_at_ms - LOBBY_TTL_MS)
+        except Exception:
+            logger.exception("run not added to its host's live index", extra={"run_id": created.run_id})
 
     def join(self, request: JoinRequest, *, viewer: str | None = None, player_sub: str | None = None) -> RunJoined:
         """`viewer` (the caller's address, speedrun.signon.viewer) passes the join-flood limits first
