@@ -60,7 +60,7 @@ def reopen(world: EngineWorld, client: Client, connection_id: str) -> Client:
 
 def registered(world: EngineWorld, run_id: str) -> dict[str, str]:
     """The run's connection registry, field by field."""
-    return dict(world.redis.hgetall(run_keys(run_id)[6]))
+    return {str(field): str(value) for field, value in world.redis.hgetall(run_keys(run_id)[6]).items()}
 
 
 def errors_pushed(world: EngineWorld, connection_id: str) -> list[dict[str, Any]]:
@@ -80,7 +80,7 @@ def test_a_replaced_participant_connection_is_refused_for_every_action_changes_n
     world.pusher.closed.clear()
     for name in SCRIPT_NAMES:  # loaded once per server: before counting round trips
         world.redis.script_load(script_source(name))
-    frames = [
+    frames: list[tuple[str, dict[str, Any]]] = [
         ("sync", {}),
         ("question", {"index": 0}),
         ("answer", {"index": 0, "selected": [0]}),
@@ -108,12 +108,13 @@ def test_a_replaced_host_connection_cannot_start_end_kick_chat_or_sync(world: En
     run_id, code, host = world.create(3)
     player = world.join(code, "Ada")
     newer_host = reopen(world, host, "host-newer=")
-    for action, fields in [
+    refused: list[tuple[str, dict[str, Any]]] = [
         ("start", {}),
         ("sync", {}),
         ("kick", {"participant_id": player.participant_id}),
         ("message", {"to": "all", "content": "hi"}),
-    ]:
+    ]
+    for action, fields in refused:
         before = world.dump(run_id)
         reply = world.send(host, action, **fields)
         assert (reply["type"], reply["code"]) == ("error", "unauthorized"), action
@@ -171,7 +172,7 @@ def test_a_kick_closes_every_connection_of_the_participant_and_none_of_them_can_
     world.pusher.closed.clear()
     assert world.send(host, "kick", participant_id=player.participant_id)["type"] == "participant_left"
     assert sorted(world.pusher.closed) == sorted([player.connection_id, second.connection_id, third.connection_id])
-    assert [field for field in registered(world, run_id) if player.participant_id in field] == []
+    assert [field for field in registered(world, run_id) if str(player.participant_id) in field] == []
     for socket in (player, second, third):
         before = world.dump(run_id)
         reply = world.send(socket, "sync")
@@ -190,7 +191,7 @@ def test_a_replaced_connection_seen_closed_is_not_closed_again(world: EngineWorl
     assert world.send(newest, "sync")["type"] == "state"
     assert world.disconnect(newest) == 200
     assert world.disconnect(newer) == 200
-    assert [field for field in registered(world, run_id) if player.participant_id in field] == []
+    assert [field for field in registered(world, run_id) if str(player.participant_id) in field] == []
 
 
 def test_a_reconnect_closes_the_one_it_replaces_and_later_ones_ask_again_for_any_still_open(
@@ -218,33 +219,36 @@ def test_a_reconnect_closes_the_one_it_replaces_and_later_ones_ask_again_for_any
 
 def test_a_push_that_races_a_handshake_does_not_cut_the_new_socket_off(world: EngineWorld) -> None:
     """API Gateway answers 410 to a push until the connection's $connect has returned: the engine
-    stops pushing to it, but it stays the token's connection and its first action makes it current."""
+    stops pushing to it, but it stays the token's connection, and its `sync` (a client's first
+    frame) makes it current again."""
     run_id, host, (player, _other) = start_run(world)
     fresh = reopen(world, player, "fresh=")
     world.pusher.gone.add(fresh.connection_id)
     assert world.send(host, "message", to=player.participant_id, content="welcome")["type"] == "message"
-    registry = registered(world, run_id)
-    assert player.participant_id not in registry and registry[f"unreached:{player.participant_id}"] == "fresh="
-    world.pusher.gone.clear()  # registered now
+    assert "fresh=" not in registered(world, run_id).values()  # not pushed to any more
+    world.pusher.gone.clear()  # registered by now
+    assert world.send(fresh, "question", index=0)["type"] == "question"  # it may act
+    assert world.send(host, "message", to=player.participant_id, content="lost")["type"] == "message"
     world.redis.commands.clear()
     assert world.send(fresh, "sync")["type"] == "state"
     assert world.redis.commands == ["EVALSHA"]
-    assert registered(world, run_id)[player.participant_id or ""] == "fresh="
+    assert registered(world, run_id)[str(player.participant_id)] == "fresh="
     assert world.send(host, "message", to=player.participant_id, content="again")["type"] == "message"
     assert [f["content"] for f in world.pusher.inbox["fresh="] if f["type"] == "message"] == ["again"]
     assert world.send(player, "sync")["code"] == "unauthorized"  # the replaced one stays refused
 
 
-def test_a_truly_gone_connection_is_still_replaced_by_the_next_connect(world: EngineWorld) -> None:
+def test_a_truly_gone_connection_is_replaced_by_the_next_connect_and_refused_after(world: EngineWorld) -> None:
     run_id, host, (player, _other) = start_run(world)
     world.pusher.gone.add(player.connection_id)
     world.send(host, "message", to="all", content="anyone?")
     world.pusher.closed.clear()
     newer = reopen(world, player, "back=")
     assert world.pusher.closed == [player.connection_id]
-    assert registered(world, run_id)[player.participant_id or ""] == "back="
-    assert f"unreached:{player.participant_id}" not in registered(world, run_id)
+    assert registered(world, run_id)[str(player.participant_id)] == "back="
     assert world.send(newer, "sync")["type"] == "state"
+    assert world.disconnect(newer) == 200
+    assert world.send(player, "sync")["code"] == "unauthorized"  # no longer unreached: replaced
 
 
 # --- closing a connection that API Gateway has not registered yet ------------------------------

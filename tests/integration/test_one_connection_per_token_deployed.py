@@ -137,7 +137,7 @@ def test_racing_handshakes_leave_one_live_socket_and_a_kick_closes_it(
     world: EngineWorld, api: tuple[str, ManagementApi]
 ) -> None:
     _url, management = api
-    run_id, code, host = world.create(3)
+    _run_id, code, host = world.create(3)
     management.register(host.connection_id)
     player = world.join(code, "Racer", connect=False)
     sockets = {f"race-{n:03d}=": socket_of(player, f"race-{n:03d}=") for n in range(HANDSHAKES)}

@@ -201,15 +201,31 @@ def test_participant_cannot_use_host_actions_and_a_host_cannot_reach_another_run
     assert after == before
 
 
-def _message(world: SecurityWorld, authorizer: dict[str, Any], action: str, **fields: Any) -> dict[str, Any]:
-    """A frame on a connection with this authorizer context, as if its socket were still open."""
-    client = events.WebSocketClient(
-        connection_id=events.connection_id(),
+def _client(authorizer: dict[str, Any], connection_id: str | None = None) -> events.WebSocketClient:
+    return events.WebSocketClient(
+        connection_id=connection_id or events.connection_id(),
         source_ip="127.0.0.1",
         user_agent="attacker",
         domain_name="localhost",
         authorizer=authorizer,
     )
+
+
+def _connect(world: SecurityWorld, authorizer: dict[str, Any]) -> str:
+    """A `$connect` with this authorizer context: the engine admits it as its token's connection."""
+    assert world.stack.lambdas is not None
+    client = _client(authorizer)
+    reply = world.stack.lambdas.invoke_sync(manifest.function("speedrun").name, events.websocket_connect_event(client))
+    assert reply["statusCode"] == 200, reply
+    return client.connection_id
+
+
+def _message(
+    world: SecurityWorld, authorizer: dict[str, Any], action: str, *, connection_id: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A frame on a connection with this authorizer context, as if its socket were still open (a new
+    connection unless `connection_id` names one)."""
+    client = _client(authorizer, connection_id)
     assert world.stack.gateway is not None
     spec = manifest.function("speedrun")
     event = events.websocket_message_event(client, action, json.dumps({"action": action, **fields}))
@@ -260,4 +276,5 @@ def test_an_expired_token_stops_working_mid_connection(world: SecurityWorld) -> 
     assert {(frame["type"], frame["code"]) for frame in frames} == {("error", "unauthorized")}
     assert world.snapshot() == before
     still_valid = {**context, "expires_at": now_ms() + 60_000}
-    assert _message(world, still_valid, "sync")["type"] == "state"
+    # (on a connection the engine admitted: one it never did may not act, whatever its token)
+    assert _message(world, still_valid, "sync", connection_id=_connect(world, still_valid))["type"] == "state"

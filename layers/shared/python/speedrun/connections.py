@@ -60,8 +60,10 @@ class Pusher(Protocol):
         """Deliver every push (in parallel), wait for all, and report what happened."""
         ...
 
-    def close(self, connection_id: str) -> None:
-        """Close a client's connection (DELETE @connections/{id}); an already gone one is fine."""
+    def close(self, connection_id: str) -> bool | None:
+        """Close a client's connection (DELETE @connections/{id}): True when closed, False when it
+        answered 410 Gone (already gone, or not registered yet: API Gateway registers a connection
+        only once its $connect has returned), None when the pusher cannot tell."""
         ...
 
 
@@ -149,12 +151,14 @@ class ConnectionsPusher(Pusher):
             logger.warning("pushes failed", extra={"failed": len(report.failed), "of": len(jobs)})
         return report
 
-    def close(self, connection_id: str) -> None:
+    def close(self, connection_id: str) -> bool:
         try:
             self._with_retries(lambda: self.client.delete_connection(ConnectionId=connection_id))
         except ClientError as exc:
             if not _is_gone(exc):
                 raise
+            return False
+        return True
 
     def _post(self, connection_id: str, data: bytes) -> _Outcome:
         try:

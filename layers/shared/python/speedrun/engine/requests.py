@@ -6,13 +6,13 @@ Option indexes are checked against the question (range, count) in the script, wh
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 from speedrun.errors import BadRequest, TooLarge
+from speedrun.text import UnicodeModel, load_json
 
 MAX_FRAME_BYTES = 32 * 1024
 """API Gateway's WebSocket frame size."""
@@ -27,12 +27,13 @@ class Envelope:
 
 
 def read_envelope(raw: str | None) -> Envelope:
-    """Parse a frame; raises the protocol error (too_large, bad_request) with the request id when known."""
+    """Parse a frame; raises the protocol error (too_large, bad_request) with the request id when known.
+    Nesting deeper than `speedrun.text.MAX_JSON_DEPTH` is refused before parsing."""
     raw = raw or ""
     if len(raw.encode()) > MAX_FRAME_BYTES:
         raise TooLarge(f"frames are limited to {MAX_FRAME_BYTES} bytes")
     try:
-        body = json.loads(raw)
+        body = load_json(raw, what="the frame")
     except ValueError:
         raise BadRequest("the frame is not JSON") from None
     if not isinstance(body, dict):
@@ -55,7 +56,7 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
-class _Fields(BaseModel):
+class _Fields(UnicodeModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

@@ -8,7 +8,10 @@ pushes (host notifications, the coalesced leaderboard, `completed`) and the comp
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -38,12 +41,39 @@ logger = Logger(child=True)
 Frame = dict[str, Any]
 Action = Callable[[Caller, dict[str, Any]], Frame]
 
+CLOSE_RETRY_DELAYS_S = (0.05, 0.1, 0.2, 0.4)
+"""A connection admitted moments ago answers DELETE with 410 until its own `$connect` has returned
+(API Gateway registers it only then): closing it is tried again after these pauses (0.75 s in all,
+well inside the engine's RECLOSE_MS)."""
+CLOSE_WORKERS = 8
+
+
+class RefusedConnection(Exception):
+    """The engine refused the caller's connection: it is not (any longer) the one its token may act
+    on (replaced by a newer connection of the same token, or a kicked participant's)."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
 
 class SpeedRunService:
-    def __init__(self, engine: RunEngine, pusher: Pusher, jobs: JobQueues) -> None:
+    def __init__(
+        self,
+        engine: RunEngine,
+        pusher: Pusher,
+        jobs: JobQueues,
+        *,
+        close_retry_delays_s: Sequence[float] = CLOSE_RETRY_DELAYS_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.engine = engine
         self.pusher = pusher
         self.jobs = jobs
+        self._close_retry_delays_s = tuple(close_retry_delays_s)
+        self._sleep = sleep
+        self._closer: ThreadPoolExecutor | None = None
+        self._closer_lock = threading.Lock()
         self._actions: dict[str, Action] = {
             "sync": self._sync,
             "ping": lambda _caller, _body: dict(frames.PONG),
@@ -64,13 +94,13 @@ class SpeedRunService:
     # --- connection lifecycle -----------------------------------------------------------------
 
     def connect(self, caller: Caller) -> bool:
-        """Registers the socket as the caller's one live connection; closes the one it replaces."""
+        """Registers the socket as the caller's one live connection (the newest wins: from now on
+        the engine refuses every action from the others) and closes every other open connection of
+        the same token."""
         outcome = self.engine.call("connect", caller.run_id, caller.slot, caller.connection_id)
         if outcome.error is not None:
             return False
-        replaced = outcome.reply.get("replaced")
-        if replaced:
-            self._close(replaced)
+        self._close_all(outcome.reply.get("close") or {})
         return True
 
     def disconnect(self, caller: Caller) -> None:
@@ -88,6 +118,10 @@ class SpeedRunService:
             if action is None:
                 raise BadRequest(f"unknown action {str(envelope.body.get('action'))[:64]!r}")
             frame = action(caller, envelope.body)
+        except RefusedConnection as refused:
+            frame = frames.error(refused.error.code, refused.error.message, request_id)
+            self._close_refused(caller, frame)
+            return frame
         except DomainError as exc:
             if exc.status >= 500:
                 logger.warning("action failed", extra={"code": exc.code, "route": route_key})
@@ -100,7 +134,7 @@ class SpeedRunService:
         return frame
 
     def _sync(self, caller: Caller, _body: dict[str, Any]) -> Frame:
-        outcome = self._run(caller, "sync", caller.slot)
+        outcome = self._run(caller, "sync", caller.slot, caller.connection_id)
         return frames.state(caller.run_id, outcome.reply, host=caller.role == HOST)
 
     def _start(self, caller: Caller, _body: dict[str, Any]) -> Frame:
@@ -113,7 +147,7 @@ class SpeedRunService:
         except Exception as exc:
             logger.exception("deadline timer not armed", extra={"run_id": caller.run_id})
             raise Unavailable("the run could not be started; try again") from exc
-        reply = self._run(caller, "start").reply
+        reply = self._run(caller, "start", caller.connection_id).reply
         frame = frames.started(reply)
         self._deliver(caller.run_id, _broadcast(reply["conns"], frame, frame, exclude=caller.connection_id))
         self.engine.persist_join_code(reply["join_code"])
@@ -121,19 +155,18 @@ class SpeedRunService:
 
     def _end(self, caller: Caller, _body: dict[str, Any]) -> Frame:
         _require_role(caller, HOST)
-        outcome = self._run(caller, "end", reply_is_completed=True)
+        outcome = self._run(caller, "end", caller.connection_id, reply_is_completed=True)
         return frames.completed(outcome.effects["completed"], host=True)
 
     def _kick(self, caller: Caller, body: dict[str, Any]) -> Frame:
         _require_role(caller, HOST)
         fields = parse_fields(KickFields, body)
-        outcome = self.engine.call("kick", caller.run_id, fields.participant_id)
+        outcome = self.engine.call("kick", caller.run_id, fields.participant_id, caller.connection_id)
         if outcome.error is not None:
             self._apply(caller.run_id, outcome, [])
-            outcome.raise_error()
+            _raise_error(outcome)
         reply = outcome.reply
-        if reply.get("closed"):
-            self._close(reply["closed"])
+        self._close_all(reply.get("close") or {})  # every connection of the participant
         left = frames.participant_left(fields.participant_id, reply["participant_count"])
         self._apply(caller.run_id, outcome, _broadcast(reply["conns"], left, left, exclude=caller.connection_id))
         return dict(left)
@@ -141,24 +174,27 @@ class SpeedRunService:
     def _question(self, caller: Caller, body: dict[str, Any]) -> Frame:
         participant_id = _require_role(caller, PARTICIPANT)
         fields = parse_fields(QuestionFields, body)
-        return frames.question(self._run(caller, "question", participant_id, fields.index).reply)
+        outcome = self._run(caller, "question", participant_id, fields.index, caller.connection_id)
+        return frames.question(outcome.reply)
 
     def _answer(self, caller: Caller, body: dict[str, Any]) -> Frame:
         participant_id = _require_role(caller, PARTICIPANT)
         fields = parse_fields(AnswerFields, body)
         selected = json.dumps(fields.selected)
-        outcome = self._run(caller, "answer", participant_id, fields.index, "answer", selected)
+        outcome = self._run(caller, "answer", participant_id, fields.index, "answer", selected, caller.connection_id)
         return frames.answer_result(outcome.reply)
 
     def _timeout(self, caller: Caller, body: dict[str, Any]) -> Frame:
         participant_id = _require_role(caller, PARTICIPANT)
         fields = parse_fields(QuestionFields, body)
-        outcome = self._run(caller, "answer", participant_id, fields.index, "timeout", "[]")
+        outcome = self._run(caller, "answer", participant_id, fields.index, "timeout", "[]", caller.connection_id)
         return frames.answer_result(outcome.reply)
 
     def _results(self, caller: Caller, _body: dict[str, Any]) -> Frame:
         participant_id = caller.participant_id if caller.role == PARTICIPANT else None
-        export = self.engine.export(caller.run_id)
+        outcome = self.engine.export_for(caller.run_id, caller.slot, caller.connection_id)
+        _raise_error(outcome)
+        export = outcome.reply
         if export is None:  # persisted and dropped: the read model has it
             return dict(reporting.read_results_view(caller.run_id, participant_id))
         if export.status != "completed":
@@ -167,7 +203,7 @@ class SpeedRunService:
 
     def _message(self, caller: Caller, body: dict[str, Any]) -> Frame:
         fields = parse_fields(MessageFields, body)
-        reply = self._run(caller, "message", caller.slot, fields.to, fields.content).reply
+        reply = self._run(caller, "message", caller.slot, fields.to, fields.content, caller.connection_id).reply
         frame = frames.message(reply)
         self._deliver(caller.run_id, [Push(conn, frame) for conn in reply["recipients"]])
         return dict(frame)
@@ -197,12 +233,14 @@ class SpeedRunService:
     def _run(self, caller: Caller, script: str, *args: Any, reply_is_completed: bool = False) -> Outcome:
         """Call a script, act on its effects (even when the action was refused), then raise its error.
 
-        `reply_is_completed`: the caller's direct reply is the `completed` frame, so it is not pushed too.
+        Every action script gets the caller's connection id last and refuses a connection that may
+        not act (`RefusedConnection`). `reply_is_completed`: the caller's direct reply is the
+        `completed` frame, so it is not pushed too.
         """
         outcome = self.engine.call(script, caller.run_id, *args)
         exclude = caller.connection_id if reply_is_completed and outcome.error is None else None
         self._apply(caller.run_id, outcome, [], exclude_from_completed=exclude)
-        outcome.raise_error()
+        _raise_error(outcome)
         return outcome
 
     def _apply(
@@ -270,11 +308,59 @@ class SpeedRunService:
         if gone:
             self.engine.call("forget", run_id, *sorted(gone))
 
-    def _close(self, connection_id: str) -> None:
+    # --- closing connections ------------------------------------------------------------------
+
+    def _close_refused(self, caller: Caller, frame: Frame) -> None:
+        """A frame on a connection that may not act: it is told why (pushed, since the route response
+        cannot reach a closed connection), then closed. Sending a frame means API Gateway has
+        registered it, so it can be closed at once."""
         try:
-            self.pusher.close(connection_id)
+            self.pusher.send([Push(caller.connection_id, frame)])
+        except Exception:
+            logger.exception("push failed", extra={"run_id": caller.run_id, "pushes": 1})
+        self._close_all({caller.connection_id: False})
+
+    def _close_all(self, connections: Mapping[str, bool]) -> None:
+        """Close every connection (id -> admitted so recently that its `$connect` may still be
+        running), in parallel. One of those recent ones that answers 410 may not be registered yet:
+        it is tried again after short pauses. One that stays open anyway (its handshake outlasted
+        them) can still do nothing: the engine refuses its every action and it is closed on its
+        first frame, or by the next connect or a kick of its token."""
+        pending = list(connections)
+        for pause in (0.0, *self._close_retry_delays_s):
+            if pause:
+                self._sleep(pause)
+            closed = self._close_each(pending)
+            pending = [cid for cid, done in zip(pending, closed, strict=True) if done is False and connections[cid]]
+            if not pending:
+                return
+        logger.info("connections not registered yet are refused until they close", extra={"pending": len(pending)})
+
+    def _close_each(self, connection_ids: Sequence[str]) -> list[bool | None]:
+        if len(connection_ids) <= 1:
+            return [self._close_one(cid) for cid in connection_ids]
+        with self._closer_lock:
+            if self._closer is None:
+                self._closer = ThreadPoolExecutor(max_workers=CLOSE_WORKERS, thread_name_prefix="close")
+            closer = self._closer
+        return list(closer.map(self._close_one, connection_ids))
+
+    def _close_one(self, connection_id: str) -> bool | None:
+        try:
+            return self.pusher.close(connection_id)
         except Exception:
             logger.exception("closing a connection failed", extra={"connection_id": connection_id})
+            return None
+
+
+def _raise_error(outcome: Outcome) -> None:
+    """The script's refusal as an exception; `RefusedConnection` when the caller's connection is the
+    reason (the script asked for it to be closed)."""
+    if outcome.error is None:
+        return
+    if outcome.effects.get("close_caller"):
+        raise RefusedConnection(outcome.error)
+    raise outcome.error
 
 
 def _require_role(caller: Caller, role: str) -> str:

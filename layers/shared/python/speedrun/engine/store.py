@@ -20,7 +20,7 @@ from speedrun.engine.models import (
     RunExport,
 )
 from speedrun.engine.scripts import Outcome, RunScripts, redis_errors_as_unavailable
-from speedrun.errors import BadRequest, NotFound, Unavailable
+from speedrun.errors import ERRORS_BY_CODE, BadRequest, DomainError, NotFound, Unavailable
 
 LOBBY_TTL_MS = 24 * 3600 * 1000
 """A run that never starts is forgotten after a day (its keys expire; `start` persists them)."""
@@ -158,11 +158,18 @@ class RunEngine:
     # --- reporter side ------------------------------------------------------------------------
 
     def export(self, run_id: str) -> RunExport | None:
-        raw = self.scripts.raw("export", run_id, self.clock())
-        if not raw:
-            return None
-        status, *events = raw
-        return RunExport(run_id=run_id, status=status, events=[json.loads(event) for event in events])
+        return _run_export(run_id, self.scripts.raw("export", run_id, self.clock()))
+
+    def export_for(self, run_id: str, slot: str, connection_id: str) -> Outcome:
+        """`export` for a caller's connection, checked in the same call: the reply is the export (None
+        once the run's live state is dropped), or the refusal of a connection that may not act."""
+        raw = self.scripts.raw("export", run_id, self.clock(), slot, connection_id)
+        if raw and raw[0] == "refused":
+            document = json.loads(raw[1])
+            error = document["error"]
+            error_type = ERRORS_BY_CODE.get(error["code"], DomainError)
+            return Outcome(None, error_type(error["message"]), document.get("effects") or {})
+        return Outcome(_run_export(run_id, raw), None)
 
     def drop(self, run_id: str) -> None:
         join_code = self.scripts.raw("drop", run_id, self.clock())
@@ -181,6 +188,13 @@ class RunEngine:
         """A started run keeps its join code (late join) until the reporter drops the run."""
         with redis_errors_as_unavailable():
             self.redis.persist(join_code_key(join_code))
+
+
+def _run_export(run_id: str, raw: Any) -> RunExport | None:
+    if not raw:
+        return None
+    status, *events = raw
+    return RunExport(run_id=run_id, status=status, events=[json.loads(event) for event in events])
 
 
 def _question_document(question: FrozenQuestion) -> dict[str, Any]:

@@ -1,8 +1,11 @@
--- ARGV: now, participant id, index, mode ('answer' or 'timeout'), selected (JSON array of ints).
+-- ARGV: now, participant id, index, mode ('answer' or 'timeout'), selected (JSON array of ints),
+-- connection id.
 -- Validates, scores, updates the board, appends the events, and completes the run when this was
 -- the last participant to finish; a due leaderboard broadcast rides along.
 local meta = load_meta()
 if not meta then return fail('not_found', 'unknown speed-run') end
+local refused = refuse_connection(ARGV[2], ARGV[6])
+if refused then return refused end
 enforce_deadline(meta)
 if meta.status ~= 'running' then return fail('not_running', 'the speed-run is not running') end
 local p = load_player(ARGV[2])

@@ -100,7 +100,59 @@ local function board_interval_ms(participant_count)
   return math.max(BOARD_INTERVAL_MS, math.ceil((participant_count + 1) * 1000 / BOARD_PUSHES_PER_S))
 end
 
-local function connections() return hash_map(redis.call('HGETALL', K_CONNS)) end
+-- Connections (K_CONNS). Per slot ('host' or a participant id), one field per kind:
+--   <slot>            the slot's current connection: pushes go to it, and it is the only one that
+--                     may act (one live connection per token; the newest $connect wins)
+--   open:<slot>       JSON {connection id: [admitted at, last asked to close at (0: never),
+--                     1 if unreached]} (ms): every connection of the slot that $connect admitted and
+--                     no $disconnect has closed yet (the current one too), so that a reconnect or a
+--                     kick can close them all; the newest OPEN_MAX are kept
+-- Unreached: the current connection once a push to it answered 410 (`forget`). It is no longer
+-- pushed to (no longer <slot>), but it stays the one that may act: API Gateway answers 410 until a
+-- connection's $connect has returned, so a push racing the handshake must not cut a new socket off
+-- (a gone one sends nothing anyway). Its `sync` (a client's first frame) makes it current again.
+local OPEN_PREFIX = 'open:'
+local OPEN_MAX = 32                    -- bounds the field and what one kick closes
+local CONNECT_WINDOW_MS = 30000        -- a $connect is over by then (its integration may take 29 s): before,
+                                       -- a 410 to a DELETE may mean "not registered yet" rather than gone
+local RECLOSE_MS = 2000                -- a connection asked to close is asked again by a later connect only
+                                       -- after this (the closer's own retries are over by then)
+local CONNECTION_MAX_MS = 7260000      -- API Gateway closes every connection after 2 h
+
+local function is_slot_field(field) return not string.find(field, ':', 1, true) end
+
+-- slot -> current connection (the push targets)
+local function connections()
+  local flat, map = redis.call('HGETALL', K_CONNS), {}
+  for i = 1, #flat, 2 do
+    if is_slot_field(flat[i]) then map[flat[i]] = flat[i + 1] end
+  end
+  return map
+end
+
+local function open_connections(slot)
+  local raw = redis.call('HGET', K_CONNS, OPEN_PREFIX .. slot)
+  if not raw then return {} end
+  return cjson.decode(raw)
+end
+
+local function save_open_connections(slot, open)
+  if next(open) == nil then
+    redis.call('HDEL', K_CONNS, OPEN_PREFIX .. slot)
+  else
+    redis.call('HSET', K_CONNS, OPEN_PREFIX .. slot, json(open))
+  end
+end
+
+-- What the caller closes, as connection id -> true when it was admitted so recently that its own
+-- $connect may not have returned yet (a DELETE answers 410 until then: worth trying again shortly).
+local function may_be_connecting(entry) return NOW - entry[1] < CONNECT_WINDOW_MS end
+
+local function to_close(open)
+  local close = {}
+  for id, entry in pairs(open) do close[id] = may_be_connecting(entry) end
+  return close
+end
 
 local EFFECTS = {}
 
@@ -137,3 +189,32 @@ end
 
 local function ok(reply) return json({ok = reply, effects = EFFECTS}) end
 local function fail(code, message) return json({error = {code = code, message = message}, effects = EFFECTS}) end
+
+-- Every action checks, in its own call, that the caller's connection is the one its token may act
+-- on: the slot's current connection, or the unreached one (with `resume`, for `sync`, it becomes
+-- current again: pushes reach it from then on). Any other connection is refused and the effect
+-- `close_caller` asks the caller to close it: one replaced by a newer connection of the same token,
+-- or one of a kicked participant. `conn` nil: a call made by the server itself, not over a socket.
+local function refuse_connection(slot, conn, resume)
+  if conn == nil then return nil end
+  local current = redis.call('HGET', K_CONNS, slot)
+  if current == conn then return nil end
+  if not current then
+    local open = open_connections(slot)
+    local entry = open[conn]
+    if entry and entry[3] == 1 then
+      if resume then
+        open[conn] = array({entry[1], entry[2]})
+        save_open_connections(slot, open)
+        redis.call('HSET', K_CONNS, slot, conn)
+      end
+      return nil
+    end
+  end
+  EFFECTS.close_caller = conn
+  if slot ~= 'host' then
+    local p = load_player(slot)
+    if not p or p.kicked then return fail('forbidden', 'not a participant of this speed-run') end
+  end
+  return fail('unauthorized', 'this connection was replaced by a newer connection with the same token')
+end

@@ -1,9 +1,12 @@
--- ARGV: now, sender slot ('host' or participant id), to ('all', 'host' or a participant id), content.
+-- ARGV: now, sender slot ('host' or participant id), to ('all', 'host' or a participant id), content,
+-- connection id.
 -- Chat: participants write to the host or everyone when the run allows chat; the host to anyone.
 -- At most 5 messages per sender per 10 s.
 local RATE_WINDOW_MS, RATE_LIMIT = 10000, 5
 local meta = load_meta()
 if not meta then return fail('not_found', 'unknown speed-run') end
+local refused = refuse_connection(ARGV[2], ARGV[5])
+if refused then return refused end
 enforce_deadline(meta)
 if meta.status == 'completed' then return fail('not_running', 'the speed-run is over') end
 local sender, to = ARGV[2], ARGV[3]

@@ -1,7 +1,9 @@
--- ARGV: now, participant id, index. Serves the participant's next question; asking again for the
--- one being answered returns it with its original served_at and deadline.
+-- ARGV: now, participant id, index, connection id. Serves the participant's next question; asking
+-- again for the one being answered returns it with its original served_at and deadline.
 local meta = load_meta()
 if not meta then return fail('not_found', 'unknown speed-run') end
+local refused = refuse_connection(ARGV[2], ARGV[4])
+if refused then return refused end
 enforce_deadline(meta)
 if meta.status ~= 'running' then return fail('not_running', 'the speed-run is not running') end
 local p = load_player(ARGV[2])

@@ -1,7 +1,9 @@
--- ARGV: now, slot ('host' or participant id). The protocol's `state` snapshot, and for a
+-- ARGV: now, slot ('host' or participant id), connection id. The protocol's `state` snapshot, and for a
 -- participant exactly where they are: next index, score, rank and the question being answered.
 local meta = load_meta()
 if not meta then return fail('not_found', 'unknown speed-run') end
+local refused = refuse_connection(ARGV[2], ARGV[3], true)
+if refused then return refused end
 enforce_deadline(meta)
 local state = {
   status = meta.status, name = meta.name, question_count = tonumber(meta.question_count),
