@@ -254,7 +254,9 @@ class Gateway:
         return None
 
     async def _api(self, request: Request) -> Response:
-        matched = self.match(request.method, request.url.path)
+        # The decoded path as the server read it: `request.url.path` is re-parsed by `urlsplit`, which
+        # drops tabs and line breaks (`/api/players/a%0A` would be routed, or not, as `/api/players/a`).
+        matched = self.match(request.method, request.scope["path"])
         if matched is None:
             return _api_error(404, "Not Found")
         compiled, path_parameters = matched

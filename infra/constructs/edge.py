@@ -103,7 +103,8 @@ class Edge(Construct):
                     frame_option=cloudfront.HeadersFrameOption[FRAME_OPTION], override=True
                 ),
                 referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy[REFERRER_POLICY.upper().replace("-", "_")], override=True
+                    referrer_policy=cloudfront.HeadersReferrerPolicy[REFERRER_POLICY.upper().replace("-", "_")],
+                    override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.seconds(HSTS_MAX_AGE_S),

@@ -101,7 +101,13 @@ def get_speedrun(run_id: Annotated[str, Path(description="The speed-run id.")]) 
     description="Authorization: `Bearer <host_token of this run>` or a signed-in host. `404` until persisted.",
     tags=TAGS,
     responses={
-        200: {"description": "JSON results, or `text/csv` with one row per participant per question."},
+        200: {
+            "description": "JSON results, or `text/csv` with one row per participant per question.",
+            "content": {
+                "application/json": {"schema": {"type": "object", "title": "Results"}},
+                "text/csv": {"schema": {"type": "string", "title": "Results CSV"}},
+            },
+        },
         **error_responses(401, 403, 404),
     },
 )

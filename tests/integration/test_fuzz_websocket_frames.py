@@ -5,11 +5,16 @@ has answered a question, one is in the middle of one), then sends a stream of fr
 the fuzzing participant and some from the host: random JSON, wrong types, huge numbers, unicode,
 missing and unknown fields, valid actions with one field mutated, non-JSON text, oversize frames
 and frames nested deeper than `speedrun.text.MAX_JSON_DEPTH` (up to 15,000 levels: refused with
-`bad_request` before parsing, issue 17), with valid actions in between so the run moves on. After
+`bad_request` before parsing, issue 17), with valid actions in between so the run moves on. Chat
+messages are often the hostile nickname table's texts (tests/integration/test_hostile_nicknames.py:
+controls, bidi overrides, zero-width characters, emoji sequences, formula prefixes, lone surrogates,
+60,000 characters), and the fuzzing participant joins under one of that table's accepted names, as
+sign-on leaves it, so it travels in `from_name`, `participant_answered` and the boards. After
 every frame: nothing escaped the handler, the reply is a protocol frame (an `error` with a
 documented code other than `internal`, or the message the action answers with), and the other
 participants' Redis entries are unchanged.
-Every push any client received is a protocol frame too.
+Every push any client received is a protocol frame too, and every chat message anyone received
+carries exactly a content that was sent (none altered, cut or mixed up).
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from hypothesis import strategies as st
 
 from speedrun.engine.keys import RUN_KEY_PARTS, run_keys
 from speedrun.engine.requests import MAX_FRAME_BYTES
+from speedrun.signon import JoinRequest
 from speedrun.text import MAX_JSON_DEPTH
+from tests.integration.test_hostile_nicknames import ACCEPTED, HOSTILE_TEXTS
 from tests.support.engine_harness import Client, EngineWorld, engine_queues, make_questions
 from tests.support.protocol_messages import ErrorFrame, validate_server_frame
 
@@ -76,6 +83,18 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 REQUEST_IDS = st.none() | st.text(max_size=64) | JSON_VALUES | st.just("r" * 65)
+OTHERS = ("Ada", "Bob")
+FUZZER_NAMES = st.sampled_from(
+    sorted(
+        {
+            JoinRequest(join_code="ABCDEF", name=nickname.typed).name
+            for nickname in ACCEPTED
+            if nickname.shown is not None and nickname.shown.casefold() not in {name.casefold() for name in OTHERS}
+        }
+    )
+)
+"""The fuzzing participant's name: one the hostile table accepts, as the sign-on rule leaves it."""
+CHAT_CONTENTS = st.sampled_from(HOSTILE_TEXTS) | st.text(min_size=1, max_size=500)
 DEPTHS = st.sampled_from([MAX_JSON_DEPTH + 1, MAX_JSON_DEPTH + 2, 100, 1_000, 5_000, 15_000])
 """15,000 levels of arrays (30,000 bytes) still fit in one frame, so the envelope's parser sees them."""
 
@@ -111,7 +130,7 @@ def valid_body(data: st.DataObject, action: str, scene: Scene) -> dict[str, Any]
         body["participant_id"] = data.draw(st.text(min_size=1, max_size=64) | st.just("host"))
     elif action == "message":
         body["to"] = data.draw(st.sampled_from(["all", "host", *scene.participant_ids]) | st.text(min_size=1))
-        body["content"] = data.draw(st.text(min_size=1, max_size=500))
+        body["content"] = data.draw(CHAT_CONTENTS)
     if data.draw(st.booleans()):
         body["request_id"] = data.draw(st.text(max_size=64))
     return body
@@ -233,6 +252,18 @@ def route_key(raw: str) -> str:
     return action if isinstance(action, str) and action in ACTIONS else "$default"
 
 
+def chat_content(raw: str) -> str | None:
+    """The `content` of a `message` frame (as the engine would read it), else None."""
+    if route_key(raw) != "message" or len(raw.encode()) > MAX_FRAME_BYTES or too_deep(raw):
+        return None
+    content = json.loads(raw).get("content")
+    return content if isinstance(content, str) else None
+
+
+def sender_is_fuzzer(frame: dict[str, Any], fuzzer: Client) -> bool:
+    return bool(frame.get("from") == fuzzer.participant_id)
+
+
 def changes_others(raw: str, scene: Scene) -> bool:
     """Host frames that may legitimately change other participants' state (end, kicking someone)."""
     if scene.sender.role != "host" or len(raw.encode()) > MAX_FRAME_BYTES or too_deep(raw):
@@ -303,12 +334,12 @@ def sqs() -> Iterator[Any]:
         yield client
 
 
-def running_run(world: EngineWorld, chat: bool) -> tuple[str, Client, Client, list[Client]]:
+def running_run(world: EngineWorld, chat: bool, fuzzer_name: str) -> tuple[str, Client, Client, list[Client]]:
     """A started run: the host, the fuzzing participant, one other who answered question 0 and one
     who is answering it."""
     run_id, code, host = world.create(QUESTIONS, chat=chat)
-    fuzzer = world.join(code, "Fuzzer")
-    done, busy = world.join(code, "Ada"), world.join(code, "Bob")
+    fuzzer = world.join(code, fuzzer_name)
+    done, busy = (world.join(code, name) for name in OTHERS)
     assert world.send(host, "start")["type"] == "started"
     for other in (done, busy):
         assert world.send(other, "question", index=0)["type"] == "question"
@@ -330,12 +361,13 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(data=st.data(), chat=st.booleans(), frame_count=st.integers(*FRAMES_PER_EXAMPLE))
-    def fuzz(data: st.DataObject, chat: bool, frame_count: int) -> None:
-        run_id, host, fuzzer, others = running_run(world, chat)
+    @given(data=st.data(), chat=st.booleans(), frame_count=st.integers(*FRAMES_PER_EXAMPLE), fuzzer_name=FUZZER_NAMES)
+    def fuzz(data: st.DataObject, chat: bool, frame_count: int, fuzzer_name: str) -> None:
+        run_id, host, fuzzer, others = running_run(world, chat, fuzzer_name)
         observer = Observer(world, run_id, fuzzer, others)
         participant_ids = tuple(c.participant_id or "" for c in (fuzzer, *others))
         before, position = observer.look()
+        sent_contents: set[str] = set()
         sent = 0
         while sent < frame_count:
             sender = host if data.draw(st.integers(0, 4)) == 4 else fuzzer
@@ -343,6 +375,10 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
             raw = draw_frame(data, scene)
             if changes_others(raw, scene):
                 continue
+            content = chat_content(raw)
+            if content is not None:
+                sent_contents.add(content)
+                tally["hostile chat texts"] += content in HOSTILE_TEXTS
             world.clock.advance(data.draw(st.sampled_from([0, 0, 250, 1_000, 7_000])))
             reply = world.send_raw(sender, route_key(raw), raw)
             sent += 1
@@ -359,6 +395,8 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
             else:
                 assert reply["type"] == REPLY_TYPE[route_key(raw)], (raw[:200], reply)
                 tally[f"reply {reply['type']}"] += 1
+                if reply["type"] == "message" and reply["content"] in HOSTILE_TEXTS:
+                    tally["hostile chat texts delivered"] += 1
             assert reply.get("request_id") == expected_request_id(raw), (raw[:200], reply)
             after, position = observer.look()
             assert after == before, (raw[:200], reply)
@@ -366,6 +404,10 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
             for frame in world.received(client):
                 on_the_wire(frame)
                 tally["frames received"] += 1
+                if frame.get("type") == "message":
+                    assert frame["content"] in sent_contents, frame
+                    if sender_is_fuzzer(frame, fuzzer):
+                        assert frame["from_name"] == fuzzer_name, frame
 
     fuzz()
     assert tally["frames"] >= MIN_FRAMES, tally
@@ -373,3 +415,4 @@ def test_random_and_mutated_frames_never_crash_never_touch_others_and_always_get
     for seen in ("reply state", "reply question", "reply answer_result", "error bad_request", "error too_large"):
         assert tally[seen] > 0, tally
     assert tally["deep frames"] > 0, tally
+    assert tally["hostile chat texts"] > 0 and tally["hostile chat texts delivered"] > 0, tally

@@ -15,6 +15,7 @@ from speedrun.reporting.batch_writer import PutRequest
 from speedrun.reporting.event_store import event_put
 from speedrun.reporting.listing import created_ms_of_events, listing_key, listing_of_item, listing_of_summary
 from speedrun.tables import PlayerGameModel, PlayerModel, ResultModel, RunModel
+from speedrun.text import lone_surrogate_problem
 
 _RESULT_FIELDS = (
     "participant_id",
@@ -146,10 +147,22 @@ def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_evaluated_key, separators=(",", ":")).encode()).decode()
 
 
+MAX_KEY_BYTES = 1024
+"""DynamoDB's limit for a sort key value (every free attribute of a cursor is one)."""
+
+
+def _key_string(value: Any) -> bool:
+    """A string that can be a key: not empty, at most MAX_KEY_BYTES, and valid Unicode (a lone surrogate,
+    from the JSON escape `"\\ud800"`, cannot be sent to Redis or DynamoDB: it has no UTF-8 encoding)."""
+    if not isinstance(value, str) or not value or lone_surrogate_problem(value) is not None:
+        return False
+    return len(value.encode()) <= MAX_KEY_BYTES
+
+
 def decode_key(cursor: str, fixed: Mapping[str, str], free: Sequence[str], whose: str) -> dict[str, Any]:
     """The DynamoDB-shaped key a cursor (`encode_cursor`) stands for: exactly the attributes of
-    `fixed` (with those string values: whose list it pages) and `free` (any string). BadRequest
-    naming `cursor` otherwise."""
+    `fixed` (with those string values: whose list it pages) and `free` (any string that can be a key:
+    `_key_string`). BadRequest naming `cursor` otherwise."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, UnicodeError, ValueError):
@@ -158,7 +171,7 @@ def decode_key(cursor: str, fixed: Mapping[str, str], free: Sequence[str], whose
         isinstance(key, dict)
         and set(key) == {*fixed, *free}
         and all(key[name] == {"S": value} for name, value in fixed.items())
-        and all(isinstance(key[name], dict) and isinstance(key[name].get("S"), str) for name in free)
+        and all(isinstance(key[name], dict) and _key_string(key[name].get("S")) for name in free)
     )
     if not valid:
         raise BadRequest("invalid cursor", details=[{"field": "cursor", "reason": f"not a cursor of {whose}"}])

@@ -68,7 +68,10 @@ class JoinRequest(UnicodeModel):
     join_code: str = Field(
         description=f"{JOIN_CODE_LENGTH} characters as read aloud; case, spaces and dashes do not matter."
     )
-    name: str = Field(description=f"Nickname, 1..{NAME_MAX_CHARS} characters, unique in the run (case-insensitive).")
+    name: str = Field(
+        description=f"Nickname, 1..{NAME_MAX_CHARS} characters (Unicode code points) once invisible characters are "
+        "removed, spaces collapsed and trimmed and the text put in NFC; unique in the run (case-insensitive)."
+    )
     player_handle: str | None = Field(
         default=None,
         pattern=PLAYER_HANDLE_PATTERN,
@@ -87,8 +90,16 @@ class JoinRequest(UnicodeModel):
     @classmethod
     def _clean_name(cls, value: str) -> str:
         name = clean_name(value)
-        if not 1 <= len(name) <= NAME_MAX_CHARS:
-            raise ValueError(f"must be 1..{NAME_MAX_CHARS} characters (after removing control characters)")
+        if not name:
+            raise ValueError(
+                "must contain a visible character (control, format and other invisible characters are removed "
+                "and spaces trimmed first)"
+            )
+        if len(name) > NAME_MAX_CHARS:
+            raise ValueError(
+                f"must be at most {NAME_MAX_CHARS} characters, counted as Unicode code points once invisible "
+                f"characters are removed (this one has {len(name)})"
+            )
         return name
 
 
@@ -112,6 +123,71 @@ def normalise_join_code(value: str) -> str:
     return _JOIN_CODE_NOISE.sub("", value).upper()
 
 
+_INVISIBLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
+)
+"""Unicode's Default_Ignorable_Code_Point characters that are not of category `C*` (DerivedCoreProperties.txt):
+they render as nothing, so `Ada` + U+034F would look exactly like `Ada`, and U+3164 alone like no name."""
+_SPACE_CONTROLS = "\t\n\v\f\r\x85\u2800"
+"""Spaces that are not of category `Z*`: the whitespace controls (tab, line breaks, NEL) and U+2800
+BRAILLE PATTERN BLANK (category `So`, rendered as a space)."""
+_ZWJ = "\u200d"
+_EMOJI_VARIATIONS = "\ufe0e\ufe0f"
+_KEYCAP = "\u20e3"
+_KEYCAP_BASES = "0123456789#*"
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+_SUBDIVISION_FLAG = re.compile("\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,6}\U000e007f")
+"""An emoji tag sequence: the black flag, a subdivision code in tag letters and digits, CANCEL TAG (🏴 of
+England is U+1F3F4 + `gbeng` + U+E007F: 7 code points)."""
+
+
 def clean_name(value: str) -> str:
-    """A nickname without control, format or unassigned characters (Unicode category C*), trimmed."""
-    return "".join(ch for ch in value if not unicodedata.category(ch).startswith("C")).strip()
+    """A nickname as the run shows and compares it (docs/signon-and-tokens.md, "Nicknames"): what renders
+    as nothing is removed, so two names that look alike are the same name (`409` once taken).
+
+    1. Removed: every character of Unicode category `C*` (controls C0, DEL and C1; format characters such
+       as zero-width spaces, bidi embeddings, overrides, isolates and marks, soft hyphens, tags;
+       unassigned; private use) and the other default-ignorable characters (`_INVISIBLE`: the combining
+       grapheme joiner, Hangul fillers, variation selectors, ...), except the joiners of an emoji: U+200D
+       between two pictographs (`So`, after an optional skin tone or VS16), VS15/VS16 after a pictograph
+       (or a keycap base before U+20E3), and the tags of a subdivision flag (U+1F3F4 ... U+E007F).
+    2. Every space (category `Z*`: U+00A0, U+3000, U+2028, ...; tab, CR, LF, VT, FF, NEL; U+2800 BRAILLE
+       PATTERN BLANK) is one ASCII space; runs of them collapse to one; the ends are trimmed.
+    3. NFC, so canonically equivalent spellings (`e` + U+0308 and `ë`) are one name.
+
+    The length limit (`JoinRequest`) counts the result in code points.
+    """
+    protected = {i for flag in _SUBDIVISION_FLAG.finditer(value) for i in range(flag.start() + 1, flag.end())}
+    kept: list[str] = []
+    for index, char in enumerate(value):
+        following = value[index + 1] if index + 1 < len(value) else ""
+        if _space(char):
+            kept.append(" ")
+        elif index in protected or not _invisible(char) or _joins_an_emoji(char, kept[-1] if kept else "", following):
+            kept.append(char)
+    return unicodedata.normalize("NFC", " ".join(word for word in "".join(kept).split(" ") if word))
+
+
+def _space(char: str) -> bool:
+    return char in _SPACE_CONTROLS or unicodedata.category(char).startswith("Z")
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char).startswith("C") or _INVISIBLE.match(char) is not None
+
+
+def _pictograph(char: str) -> bool:
+    return bool(char) and unicodedata.category(char) == "So"
+
+
+def _joins_an_emoji(char: str, previous: str, following: str) -> bool:
+    """Whether an invisible `char` between `previous` (the last character kept) and `following` is part
+    of an emoji, and so changes what is shown."""
+    if not previous:
+        return False
+    if char == _ZWJ:
+        ends_an_emoji = _pictograph(previous) or previous in _EMOJI_VARIATIONS or ord(previous) in _SKIN_TONES
+        return ends_an_emoji and _pictograph(following)
+    if char in _EMOJI_VARIATIONS:
+        return _pictograph(previous) or (previous in _KEYCAP_BASES and following == _KEYCAP)
+    return False
