@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
@@ -67,6 +68,46 @@ def _prune(site_packages: Path) -> None:
                 entry.unlink()
 
 
+def build_cached(target: Path, build: Callable[[Path], None]) -> bool:
+    """Build into a temporary sibling of `target`, then rename it into place, so an interrupted build
+    never leaves a half-filled cache behind. False when the cache already holds `target`."""
+    if target.is_dir():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".partial-", ignore_cleanup_errors=True) as partial:
+        build(Path(partial))
+        try:
+            Path(partial).rename(target)
+        except OSError:
+            # Another process finished the same build first; its result is identical.
+            if not target.is_dir():
+                raise
+    return True
+
+
+def pip_install(target: Path, arguments: Sequence[str], what: str) -> None:
+    """`pip install -t target <arguments>` with this interpreter; RuntimeError naming `what` on failure."""
+    result = subprocess.run(  # noqa: S603 - this interpreter's pip, fixed arguments, no shell
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-t",
+            str(target),
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
+        raise RuntimeError(f"pip could not build {what} (exit {result.returncode})")
+
+
 def build_dependencies_layer(
     requirements: Path = DEPENDENCIES_REQUIREMENTS,
     build_root: Path = BUILD_ROOT,
@@ -74,50 +115,20 @@ def build_dependencies_layer(
     pip_target_args: tuple[str, ...] = PIP_TARGET_ARGS,
 ) -> Path:
     """Install the layer's packages (for Lambda arm64 unless `pip_target_args` says otherwise) into a
-    cached folder; return the layer root.
-
-    The install goes to a temporary folder that is renamed into place when complete, so an
-    interrupted build never leaves a half-filled cache behind.
-    """
+    cached folder; return the layer root."""
     layer_root = build_root / _cache_key(requirements, pip_target_args)
-    if (layer_root / "python").is_dir():
-        print(f"dependencies layer: cached {_shown(layer_root)}", file=sys.stderr)
-        return layer_root
-    build_root.mkdir(parents=True, exist_ok=True)
     platform = "Lambda arm64" if pip_target_args == PIP_TARGET_ARGS else "this machine"
-    print(f"dependencies layer: pip install -r {requirements.name} for {platform} ...", file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=build_root, prefix=".partial-", ignore_cleanup_errors=True) as partial:
-        site_packages = Path(partial) / "python"
-        result = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-compile",
-                *pip_target_args,
-                "-r",
-                str(requirements),
-                "-t",
-                str(site_packages),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
+
+    def install(partial: Path) -> None:
+        print(f"dependencies layer: pip install -r {requirements.name} for {platform} ...", file=sys.stderr)
+        site_packages = partial / "python"
+        pip_install(
+            site_packages, ["--no-compile", *pip_target_args, "-r", str(requirements)], "the dependencies layer"
         )
-        if result.returncode != 0:
-            print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
-            raise RuntimeError(f"pip could not build the dependencies layer (exit {result.returncode})")
         _prune(site_packages)
-        try:
-            Path(partial).rename(layer_root)
-        except OSError:
-            # Another synth finished the same build first; its result is identical.
-            if not (layer_root / "python").is_dir():
-                raise
-    print(f"dependencies layer: built {_shown(layer_root)}", file=sys.stderr)
+
+    built = build_cached(layer_root, install)
+    print(f"dependencies layer: {'built' if built else 'cached'} {_shown(layer_root)}", file=sys.stderr)
     return layer_root
 
 

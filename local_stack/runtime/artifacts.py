@@ -21,11 +21,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from infra.layers import DEPENDENCIES_REQUIREMENTS, HOST_PIP_TARGET_ARGS, PROJECT_ROOT, build_dependencies_layer
+from infra.layers import (
+    DEPENDENCIES_REQUIREMENTS,
+    HOST_PIP_TARGET_ARGS,
+    PROJECT_ROOT,
+    build_cached,
+    build_dependencies_layer,
+    pip_install,
+)
 
 LOCAL_BUILD_ROOT = PROJECT_ROOT / ".build" / "local"
 SYNTH_INPUTS = ("app.py", "cdk.json", "requirements.txt", "infra", "lambdas", "layers")
@@ -81,19 +87,9 @@ def _prune(parent: Path, keep: Path) -> None:
 
 
 def _build_once(target: Path, build: Callable[[Path], None]) -> Path:
-    """Build into a temporary sibling, then rename into place: an interrupted build leaves no half-filled cache."""
-    if target.is_dir():
-        os.utime(target)
+    if not build_cached(target, build):
+        os.utime(target)  # recently used: kept by the pruning below
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".partial-", ignore_cleanup_errors=True) as partial:
-        build(Path(partial))
-        try:
-            Path(partial).rename(target)
-        except OSError:
-            # Another process finished the same build first; its result is identical.
-            if not target.is_dir():
-                raise
     _prune(target.parent, keep=target)
     return target
 
@@ -151,25 +147,7 @@ def runtime_dir(build_root: Path = LOCAL_BUILD_ROOT, requirements: Path = REQUIR
 
     def install(target: Path) -> None:
         _say(f"local runtime: pip install {' '.join(pins)} ...")
-        result = subprocess.run(  # noqa: S603 - this interpreter's pip, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--only-binary=:all:",
-                "-t",
-                str(target),
-                *pins,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"pip could not install the local runtime:\n{result.stdout}\n{result.stderr}")
+        pip_install(target, ["--only-binary=:all:", *pins], "the local runtime")
 
     return _build_once(build_root / "runtime" / key, install)
 
