@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from unittest import mock
-from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -18,6 +16,7 @@ from botocore.stub import Stubber
 
 from speedrun import connections
 from speedrun.connections import ConnectionsPusher, Push
+from tests.support.connections_endpoint import connections_endpoint
 
 
 class FakeConnectionsApi:
@@ -49,42 +48,9 @@ class FakeConnectionsApi:
 @pytest.fixture
 def endpoint() -> Iterator[tuple[str, FakeConnectionsApi]]:
     api = FakeConnectionsApi(gone=set())
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway: the client's pool is reused
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            connection_id = unquote(self.path.rsplit("/@connections/", 1)[1])
-            status, error = api.answer(self.command, connection_id, body)
-            payload = json.dumps({"message": error}).encode() if error else b""
-            self.send_response(status)
-            if error:
-                self.send_header("x-amzn-ErrorType", error)
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_POST = _handle
-        do_DELETE = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 128  # the pusher opens up to max_workers connections at once
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/test", api
-    finally:
-        server.shutdown()
-        server.server_close()
+    # The backlog: the pusher opens up to max_workers connections at once.
+    with connections_endpoint(api, request_queue_size=128) as url:
+        yield url, api
 
 
 def real_client(url: str) -> Any:

@@ -16,7 +16,7 @@ import redis
 import lambdas.results.handler as results_lambda
 from speedrun import projections
 from speedrun.engine import HOST as HOST_ROLE
-from speedrun.engine import Caller, RunEngine, RunExport
+from speedrun.engine import Caller, RunEngine
 from speedrun.engine.service import SpeedRunService
 from speedrun.question_sets.models import Question, StoredQuestionSet
 from speedrun.queues import JobQueues
@@ -25,6 +25,7 @@ from speedrun.reporting.live_runs import HostRunIndex, LiveRunReader, host_runs_
 from speedrun.signon import CreateSpeedRunRequest, SignOnService
 from speedrun.tables import PlayerGameModel, PlayerModel
 from speedrun.tokens import RunTokens
+from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import FakeLambdaContext, Queues, client
 from tests.support.played_run import ManualClock, RecordingPusher
 from tests.support.question_sets import http_event
@@ -284,20 +285,6 @@ HANDLE = "player-2"
 PLAYER = "player-2-sub"
 
 
-class _CompletedRuns:
-    """Live runs holding hand-built event lists (the reporter's view of the engine)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[str, list[dict[str, Any]]] = {}
-
-    def export(self, run_id: str) -> RunExport | None:
-        events = self.runs.get(run_id)
-        return None if events is None else RunExport(run_id, "completed", events)
-
-    def drop(self, run_id: str) -> None:
-        self.runs.pop(run_id, None)
-
-
 def _claim(handle: str, owner: str) -> None:
     PlayerModel(
         handle,
@@ -311,7 +298,7 @@ def _claim(handle: str, owner: str) -> None:
 
 def _persist_games() -> dict[str, list[str]]:
     """Five runs with `player-2` in each: three hosted by HOST, two by OTHER_HOST (newest last)."""
-    live = _CompletedRuns()
+    live = CompletedRuns()
     reporter = Reporter(live, BatchWriter(client("dynamodb")))
     hosted: dict[str, list[str]] = {HOST: [], OTHER_HOST: []}
     for n in range(5):

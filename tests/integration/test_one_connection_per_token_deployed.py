@@ -10,9 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
@@ -21,6 +19,7 @@ from botocore.config import Config
 import lambdas.speedrun.handler as speedrun_lambda
 from speedrun.connections import ConnectionsPusher
 from speedrun.engine import SpeedRunService
+from tests.support.connections_endpoint import connections_endpoint
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
 
 HANDSHAKES = 60
@@ -61,41 +60,8 @@ class ManagementApi:
 @pytest.fixture
 def api() -> Iterator[tuple[str, ManagementApi]]:
     management = ManagementApi()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _handle(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            connection_id = unquote(self.path.rsplit("/@connections/", 1)[1])
-            status, error = management.answer(self.command, connection_id, body)
-            payload = json.dumps({"message": error}).encode() if error else b""
-            self.send_response(status)
-            if error:
-                self.send_header("x-amzn-ErrorType", error)
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_POST = _handle
-        do_DELETE = _handle
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 256
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/test", management
-    finally:
-        server.shutdown()
-        server.server_close()
+    with connections_endpoint(management, request_queue_size=256) as url:
+        yield url, management
 
 
 @pytest.fixture(scope="module")

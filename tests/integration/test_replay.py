@@ -12,7 +12,6 @@ import pytest
 
 from local_stack.redis_backend import free_port
 from speedrun import manifest
-from speedrun.engine import RunExport
 from speedrun.players import PlayerCommand, PlayerCommands, PlayerWorker, ProfileBody, ProgressBody
 from speedrun.replay import (
     ORIGINAL_OWNER_ATTRIBUTE,
@@ -26,20 +25,9 @@ from speedrun.replay import (
 )
 from speedrun.reporting import BatchWriter, Reporter
 from speedrun.tables import MODELS
+from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import READ_MODEL_TABLES, Queues, client, durable_stores, scan, scan_all, wipe
 from tests.support.simulated_run import START_MS, simulate_run
-
-
-class _CompletedRuns:
-    def __init__(self, runs: list[list[dict[str, Any]]]) -> None:
-        self.runs = {events[0]["data"]["run_id"]: events for events in runs}
-
-    def export(self, run_id: str) -> RunExport | None:
-        events = self.runs.get(run_id)
-        return None if events is None else RunExport(run_id, "completed", events)
-
-    def drop(self, run_id: str) -> None:
-        self.runs.pop(run_id)
 
 
 class _Queue:
@@ -60,7 +48,7 @@ def history() -> Iterator[Queues]:
             )
             for n in range(3)
         ]
-        live = _CompletedRuns(runs)
+        live = CompletedRuns(runs)
         reporter = Reporter(live, BatchWriter(client("dynamodb")))
         for run_id in list(live.runs):
             reporter.report(run_id)

@@ -14,10 +14,10 @@ import pytest
 import lambdas.results.handler as results_lambda
 from speedrun import projections
 from speedrun.clock import now_ms
-from speedrun.engine import RunExport
 from speedrun.reporting import BatchWriter, Reporter
 from speedrun.reporting.models import RunSettings
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
+from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import FakeLambdaContext, Queues, client, durable_stores
 from tests.support.question_sets import http_event
 from tests.support.simulated_run import START_MS, simulate_run
@@ -25,20 +25,6 @@ from tests.support.simulated_run import START_MS, simulate_run
 HOST = "host-sub"
 RUN = "RUNAAAAAAAAA"
 SECRET_ID = "speedrun-results-test-keys"
-
-
-class _CompletedRuns:
-    """Live runs holding hand-built event lists (the reporter's view of the engine)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[str, list[dict[str, Any]]] = {}
-
-    def export(self, run_id: str) -> RunExport | None:
-        events = self.runs.get(run_id)
-        return None if events is None else RunExport(run_id, "completed", events)
-
-    def drop(self, run_id: str) -> None:
-        self.runs.pop(run_id, None)
 
 
 @pytest.fixture
@@ -60,7 +46,7 @@ def _issue(tokens: RunTokens, run_id: str, role: Any, participant_id: str | None
 
 
 def _report(*runs: list[dict[str, Any]]) -> None:
-    live = _CompletedRuns()
+    live = CompletedRuns()
     reporter = Reporter(live, BatchWriter(client("dynamodb")))
     for events in runs:
         run_id = events[0]["data"]["run_id"]
