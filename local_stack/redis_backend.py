@@ -182,7 +182,7 @@ def spawn_redis_cluster_tls(*, data_dir: Path | None = None) -> LocalRedis:
                     [binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
             )
-        nodes = [_node_client(server, port) for port, _ in ports]
+        nodes = [node_client(server, port) for port, _ in ports]
         _form_cluster(server, nodes, ports)
         for node in nodes:
             node.close()
@@ -279,7 +279,7 @@ def _key_usage(*, key_cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _node_client(server: LocalRedis, port: int) -> redis.Redis:
+def node_client(server: LocalRedis, port: int) -> redis.Redis:
     """One node on its own (not cluster-aware), as the cache user, trusting the CA explicitly."""
     return redis.Redis(
         host="127.0.0.1",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from local_stack.redis_backend import LocalRedis, spawn_redis_cluster_tls
+from local_stack.redis_backend import LocalRedis, node_client, spawn_redis_cluster_tls
 from speedrun import manifest
 
 if TYPE_CHECKING:
@@ -52,17 +52,6 @@ def primaries(server: LocalRedis) -> dict[tuple[int, int], redis.Redis]:
     """Each primary on its own (not cluster-aware, as the cache user), by the slot range it serves, as
     the cluster itself reports them (CLUSTER SLOTS): for looking at where keys really live."""
 
-    def node(port: int) -> redis.Redis:
-        return redis.Redis(
-            host="127.0.0.1",
-            port=port,
-            ssl=True,
-            ssl_ca_certs=str(server.ca_file),
-            username=server.username,
-            password=server.password,
-            decode_responses=True,
-        )
-
-    with node(int(server.url.rsplit(":", 1)[1])) as entry:
+    with node_client(server, int(server.url.rsplit(":", 1)[1])) as entry:
         slots = entry.cluster("SLOTS")
-    return {(int(first), int(last)): node(int(primary[1])) for first, last, primary, *_replicas in slots}
+    return {(int(first), int(last)): node_client(server, int(primary[1])) for first, last, primary, *_replicas in slots}
