@@ -1,9 +1,11 @@
 """The local stack under load: P participants as real WebSocket clients over loopback (one asyncio
 client process), against the local stack in a child process (`local_stack.process.stack_process`).
 
-Everyone joins over HTTP (sign-on), then connects, so the lobby's `participant_joined` pushes go to
-the host only; the host starts; every participant plays every question (`question`, think,
-`answer` or `timeout`). Measured on the client: answer-to-`answer_result` latency, errors, lost
+Participants arrive as a crowd does: each joins over HTTP (sign-on), then connects and sends `sync`,
+CONCURRENT_SETUP at a time, while the lobby's coalesced updates (`lobby`, protocol revision 2) go
+out; the host starts; every participant plays every question (`question`, think, `answer` or
+`timeout`). Measured on the client: joins + connects a second, lobby messages per participant,
+answer-to-`answer_result` latency, errors, lost
 replies (a request without its reply within the timeout) and duplicated ones (an `answer_result`
 for an index already answered), `completed` per socket, and when the results became durable.
 Bounded: every request has a timeout and the whole scenario a deadline.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +34,8 @@ THINK_S = (0.2, 4.0)
 REQUEST_TIMEOUT_S = 60.0
 COMPLETION_WAIT_S = 30.0
 SCENARIO_TIMEOUT_S = 480.0
+LOBBY_SETTLE_S = 2.5
+ARRIVAL = "join (HTTP) + connect + sync"
 CONCURRENT_SETUP = 32
 """Joins and connections opened at once (a crowd arriving, not a thundering herd of 1,000)."""
 
@@ -51,6 +56,8 @@ class LoadOutcome:
     completed_per_socket: list[int] = field(default_factory=list)
     phases_s: dict[str, float] = field(default_factory=dict)
     results_persisted_after_s: float | None = None
+    lobby_messages: list[int] = field(default_factory=list)
+    """Per participant: lobby messages (`lobby`, or a revision-1 `participant_joined`) before the start."""
 
     def summary(self) -> dict[str, Any]:
         expected = self.participants * self.questions
@@ -73,6 +80,9 @@ class LoadOutcome:
             "sockets_with_one_completed": sum(1 for count in self.completed_per_socket if count == 1),
             "sockets": len(self.completed_per_socket),
             "phases_s": {name: round(seconds, 1) for name, seconds in self.phases_s.items()},
+            "joins_and_connects_per_s": round(self.participants / self.phases_s[ARRIVAL], 1),
+            "lobby_messages_per_participant_median": statistics.median(self.lobby_messages),
+            "lobby_messages_per_participant_max": max(self.lobby_messages),
             "results_persisted_after_s": self.results_persisted_after_s,
         }
 
@@ -168,16 +178,15 @@ async def _scenario(stack: Any, participants: int, questions: int, progress: Cal
             raise RuntimeError(f"join {k}: HTTP {joined.status} {joined.body[:200]!r}")
         return str(joined.json()["participant_token"])
 
-    tokens = await _bounded(participants, join)
-    phase("join (HTTP)")
-
-    async def connect(k: int) -> RunSocket:
-        socket = await RunSocket.connect(run["ws_url"], tokens[k], f"p{k}")
+    async def arrive(k: int) -> RunSocket:
+        socket = await RunSocket.connect(run["ws_url"], await join(k), f"p{k}")
         await socket.request("sync", REQUEST_TIMEOUT_S)
         return socket
 
-    sockets: list[RunSocket] = await _bounded(participants, connect)
-    phase("connect + sync")
+    sockets: list[RunSocket] = await _bounded(participants, arrive)
+    phase(ARRIVAL)
+    await asyncio.sleep(LOBBY_SETTLE_S)  # the lobby's last (trailing) update
+    outcome.lobby_messages = [len(s.received("lobby")) + len(s.received("participant_joined")) for s in sockets]
 
     await host.request("start")
     games = [

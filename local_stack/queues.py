@@ -1,6 +1,7 @@
 """Queue consumers that behave like Lambda's SQS event source mappings.
 
-One poller thread per queue long-polls moto SQS (batch size from the QueueSpec), builds the SQS
+Per queue, as many poller threads as its event source may run invocations at once (the QueueSpec's
+`max_concurrency`, else one) long-poll moto SQS (batch size from the QueueSpec), build the SQS
 event, invokes the consuming function, deletes the records it did not report in
 `batchItemFailures` (ReportBatchItemFailures), and leaves the failures to reappear after the
 visibility timeout; SQS itself moves a message to the dead-letter queue after maxReceiveCount.
@@ -58,15 +59,21 @@ class QueuePoller:
         self.region = region
         self.wait_s = wait_s
         self.invocations = 0
+        self._count_lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"poller-{queue.spec.name}", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, name=f"poller-{queue.spec.name}-{k}", daemon=True)
+            for k in range(queue.spec.max_concurrency or 1)
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.wait_s + 10)
+        for thread in self._threads:
+            thread.join(timeout=self.wait_s + 10)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -90,7 +97,8 @@ class QueuePoller:
             return 0
         event = events.sqs_event(messages, source_arn=self.queue.arn, region=self.region)
         records = event["Records"]
-        self.invocations += 1
+        with self._count_lock:
+            self.invocations += 1
         try:
             result = self.lambdas.invoke_sync(self.consumer.name, event)
         except FunctionError as exc:

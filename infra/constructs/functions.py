@@ -90,6 +90,7 @@ class Functions(Construct):
             env[manifest.TOKEN_SECRET_ENV] = res.token_secret.secret_arn
         if needs.push_to_connections:
             env[manifest.CONNECTIONS_URL_ENV] = res.websocket.callback_url
+        if needs.ws_url:
             env[manifest.WS_URL_ENV] = res.ws_url
         if spec.needs.cognito_tokens:
             env[manifest.USER_POOL_CLIENT_ID_ENV] = res.user_pool_client.user_pool_client_id
@@ -157,6 +158,7 @@ class Functions(Construct):
                         Duration.seconds(queue_spec.max_batching_window_s) if queue_spec.max_batching_window_s else None
                     ),
                     report_batch_item_failures=True,
+                    max_concurrency=queue_spec.max_concurrency,
                 )
             )
         return function

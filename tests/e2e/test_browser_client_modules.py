@@ -1,4 +1,5 @@
-"""The web client's pure helpers (web/js/clock.js, config.js, dom.js, runs.js), run in the system Chromium.
+"""The web client's pure helpers (web/js/clock.js, config.js, dom.js, runs.js, views.js) and the pages'
+message handling (host_state.js, play_state.js: protocol revisions 1 and 2), run in the system Chromium.
 
 No backend: web/ is served by a throw-away static server and the ES modules are imported into a
 page of that origin, so these checks are quick and independent of the local stack.
@@ -238,3 +239,468 @@ def test_each_run_row_offers_what_the_run_allows(page: Page) -> None:
         ["Finished", "results"],
         ["Finished", "results"],
     ]
+
+
+# ---------- protocol revision 2: the pages' message handling (host_state.js, play_state.js) ----------
+
+HOST_RUN = """const run0 = m.newHostRun({speedrun_id: "r1", name: "Quiz", join_code: "ABC234", question_count: 3});
+const apply = (run, messages) => messages.reduce((state, message) => m.applyHostMessage(state, message), run);
+const names = (run) => Object.values(run.participants).map((who) => who.name);"""
+
+
+def test_host_lobby_adds_every_participant_of_a_coalesced_join(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const run = apply(run0, [
+            {type: "state", status: "lobby", name: "Quiz", question_count: 3, participant_count: 1,
+             participants: [{participant_id: "p1", name: "Ada", connected: true, finished: false}], leaderboard: []},
+            // revision 2: one message for three joins; the top-level fields are the latest of them
+            {type: "participant_joined", participant_id: "p4", name: "Di", participant_count: 4,
+             joined: [{participant_id: "p2", name: "Bo"}, {participant_id: "p3", name: "Cy"},
+                      {participant_id: "p4", name: "Di"}]},
+            // a join without the list is one join, as in revision 1
+            {type: "participant_joined", participant_id: "p5", name: "Ed", participant_count: 5},
+        ]);
+        return {names: names(run), count: m.participantCount(run), status: run.status};""",
+    )
+    assert seen == {"names": ["Ada", "Bo", "Cy", "Di", "Ed"], "count": 5, "status": "lobby"}
+
+
+def test_host_applies_every_entry_of_coalesced_answers_and_finishes_in_order(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        let run = apply(run0, [
+            {type: "participant_joined", participant_id: "p1", name: "Ada", participant_count: 2,
+             joined: [{participant_id: "p1", name: "Ada"}, {participant_id: "p2", name: "Bo"}]},
+            {type: "started", started_at: "2026-12-01T10:00:00.000Z", ends_at: "2026-12-01T10:10:00.000Z",
+                question_count: 2},
+            {type: "participant_answered", participant_id: "p1", name: "Ada", index: 1, outcome: "incorrect",
+                points: 0, score: 950,
+             answered: [
+                {participant_id: "p1", name: "Ada", index: 0, outcome: "correct", points: 950, score: 950},
+                {participant_id: "p2", name: "Bo", index: 0, outcome: "timeout", points: 0, score: 0},
+                {participant_id: "p1", name: "Ada", index: 1, outcome: "incorrect", points: 0, score: 950},
+             ]},
+            {type: "participant_finished", participant_id: "p1", name: "Ada", score: 950, elapsed_ms: 7000,
+             finished: [{participant_id: "p1", name: "Ada", score: 950, elapsed_ms: 7000}]},
+            // the same list shape with one participant ending up with a different score later in the list
+            {type: "participant_answered", participant_id: "p2", name: "Bo", index: 1, outcome: "correct",
+                points: 800, score: 800,
+             answered: [{participant_id: "p2", name: "Bo", index: 1, outcome: "correct", points: 800, score: 800}]},
+            {type: "participant_finished", participant_id: "p2", name: "Bo", score: 800, elapsed_ms: 21000},
+        ]);
+        const view = (id) => { const who = run.participants[id];
+            return {answers: who.answers, score: who.score, answered: who.answered, finished: who.finished,
+                elapsed_ms: who.elapsed_ms}; };
+        return {status: run.status, ada: view("p1"), bo: view("p2")};""",
+    )
+    assert seen == {
+        "status": "running",
+        "ada": {
+            "answers": {"0": "correct", "1": "incorrect"},
+            "score": 950,
+            "answered": 2,
+            "finished": True,
+            "elapsed_ms": 7000,
+        },
+        "bo": {
+            "answers": {"0": "timeout", "1": "correct"},
+            "score": 800,
+            "answered": 2,
+            "finished": True,
+            "elapsed_ms": 21000,
+        },
+    }
+
+
+def test_host_keeps_the_final_board_once_completed(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const entry = (rank, id, name, score) => ({rank, participant_id: id, name, score, answered: 3,
+            elapsed_ms: 1000 * rank});
+        const final = [entry(1, "p2", "Bo", 2000), entry(2, "p1", "Ada", 1500)];
+        const completed = apply(run0, [
+            {type: "started", started_at: 1, ends_at: 2, question_count: 3},
+            {type: "completed", reason: "all_finished", completed_at: "2026-12-01T10:00:00.000Z",
+                leaderboard: final, participant_count: 2},
+        ]);
+        const late = [
+            {type: "leaderboard", entries: [entry(1, "p1", "Ada", 1500), entry(2, "p2", "Bo", 900)],
+                participant_count: 2},
+            {type: "started", started_at: 1, ends_at: 2, question_count: 3},
+            // a `sync` reply taken before the run completed
+            {type: "state", status: "running", name: "Quiz", question_count: 3, participant_count: 2,
+             participants: [{participant_id: "p1", name: "Ada"}], leaderboard: [entry(1, "p1", "Ada", 100)]},
+        ];
+        const unchanged = late.map((message) => m.applyHostMessage(completed, message) === completed);
+        const after = apply(completed, late);
+        return {unchanged, status: after.status, reason: after.reason, board: after.leaderboard.map((e) => e.name),
+                ranks: [after.participants.p1.rank, after.participants.p2.rank]};""",
+    )
+    assert seen == {
+        "unchanged": [True, True, True],
+        "status": "completed",
+        "reason": "all_finished",
+        "board": ["Bo", "Ada"],
+        "ranks": [2, 1],
+    }
+
+
+def test_host_state_lists_cut_to_fit_and_kicks_are_not_undone_by_late_pushes(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        let run = apply(run0, [
+            {type: "participant_joined", participant_id: "p3", name: "Cy", participant_count: 3,
+             joined: [{participant_id: "p1", name: "Ada"}, {participant_id: "p2", name: "Bo"},
+                 {participant_id: "p3", name: "Cy"}]},
+            // a big run's snapshot lists only what fits: nobody it does not list has left
+            {type: "state", status: "lobby", name: "Quiz", question_count: 3, participant_count: 3,
+             participants: [{participant_id: "p1", name: "Ada", connected: false}], leaderboard: []},
+        ]);
+        const afterCut = {names: names(run), count: m.participantCount(run), adaOnline: run.participants.p1.connected};
+        run = apply(run, [
+            {type: "participant_left", participant_id: "p2", reason: "kicked"},
+            // pushes sent before the kick, delivered after it
+            {type: "participant_joined", participant_id: "p2", name: "Bo", participant_count: 3},
+            {type: "participant_answered", participant_id: "p2", name: "Bo", index: 0, outcome: "correct",
+                points: 900, score: 900},
+        ]);
+        const afterKick = {names: names(run), left: Object.keys(run.left)};
+        // a whole list does tell who is gone
+        run = m.applyHostMessage(run, {type: "state", status: "lobby", name: "Quiz", question_count: 3,
+            participant_count: 1,
+                                       participants: [{participant_id: "p3", name: "Cy"}], leaderboard: []});
+        return {afterCut, afterKick, whole: {names: names(run), count: m.participantCount(run)}};""",
+    )
+    assert seen == {
+        "afterCut": {"names": ["Ada", "Bo", "Cy"], "count": 3, "adaOnline": False},
+        "afterKick": {"names": ["Ada", "Cy"], "left": ["p2"]},
+        "whole": {"names": ["Cy"], "count": 1},
+    }
+
+
+def test_host_handles_a_revision_1_message_sequence(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const board = [{rank: 1, participant_id: "p1", name: "Ada", score: 980, answered: 1, elapsed_ms: 1200},
+                       {rank: 2, participant_id: "p2", name: "Bo", score: 0, answered: 1, elapsed_ms: 5000}];
+        const steps = [
+            {type: "state", role: "host", status: "lobby", name: "Quiz", question_count: 1, participants: [],
+                leaderboard: []},
+            {type: "participant_joined", participant_id: "p1", name: "Ada", participant_count: 1},
+            {type: "participant_joined", participant_id: "p2", name: "Bo", participant_count: 2},
+            {type: "participant_joined", participant_id: "p3", name: "Cy", participant_count: 3},
+            {type: "participant_left", participant_id: "p3", reason: "kicked"},
+            {type: "started", started_at: "2026-12-01T10:00:00.000Z", ends_at: "2026-12-01T10:05:00.000Z",
+                question_count: 1},
+            {type: "participant_answered", participant_id: "p1", name: "Ada", index: 0, outcome: "correct",
+                points: 980, score: 980},
+            {type: "participant_finished", participant_id: "p1", name: "Ada", score: 980, elapsed_ms: 1200},
+            {type: "participant_answered", participant_id: "p2", name: "Bo", index: 0, outcome: "incorrect",
+                points: 0, score: 0},
+            {type: "participant_finished", participant_id: "p2", name: "Bo", score: 0, elapsed_ms: 5000},
+            {type: "leaderboard", entries: board},
+            {type: "completed", reason: "all_finished", completed_at: "2026-12-01T10:00:06.000Z", leaderboard: board},
+            {type: "results", speedrun_id: "r1", questions: [{index: 0, text: "Q",
+                correct_answerers: [{participant_id: "p1", name: "Ada"}]}]},
+            {type: "pong"},
+            {type: "something_newer", x: 1},
+        ];
+        const statuses = [];
+        let run = run0;
+        for (const message of steps) { run = m.applyHostMessage(run, message); statuses.push(run.status); }
+        const ada = run.participants.p1;
+        return {statuses, names: names(run), count: m.participantCount(run), ada: [ada.answers, ada.finished,
+            ada.score, ada.rank],
+                board: run.leaderboard.map((e) => e.name), reason: run.reason, results: run.results.questions.length,
+                untouched: m.applyHostMessage(run, {type: "pong"}) === run};""",
+    )
+    assert seen == {
+        "statuses": ["lobby"] * 5 + ["running"] * 6 + ["completed"] * 4,
+        "names": ["Ada", "Bo"],
+        "count": 2,
+        "ada": [{"0": "correct"}, True, 980, 1],
+        "board": ["Ada", "Bo"],
+        "reason": "all_finished",
+        "results": 1,
+        "untouched": True,
+    }
+
+
+PLAY = """const entry = (rank, id, name, score) => ({rank, participant_id: id, name, score, answered: 1,
+    elapsed_ms: 1000 * rank});
+const sent = [];
+const step = (state, message) => {
+    const {frames, state: next} = m.takeOutbox(m.applyPlayMessage(state, message));
+    sent.push(...frames);
+    return next;
+};
+const play = (state, messages) => messages.reduce(step, state);
+const question = (index) => ({type: "question", index, category: "c", text: `Q${index}`, options: ["a", "b"],
+                              select_count: 1, served_at: "2026-12-01T10:00:00.000Z", deadline: 1796119220000});
+const running = (next_index, extra = {}) => ({type: "state", role: "participant", status: "running", name: "Quiz",
+    question_count: 2, question_duration_s: 20, participant_id: "me", participants: 3, next_index, score: 0, rank: null,
+    leaderboard: [], ...extra});
+const s0 = m.initialPlayState({participantId: "me"});"""
+
+
+def test_participant_lobby_shows_the_count_and_latest_names(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        let s = play(s0, [{type: "state", role: "participant", status: "lobby", name: "Quiz", question_count: 2,
+                           participant_id: "me", participants: 2, next_index: 0, score: 0, leaderboard: []}]);
+        const first = [s.screen, s.count, s.recent];
+        const names = Array.from({length: 10}, (_, i) => `n${i + 3}`);
+        s = step(s, {type: "lobby", participant_count: 12, recent: names});
+        const lobby = [s.count, s.recent];
+        // a revision-1 server: one participant_joined per join, to everyone
+        s = play(s, [{type: "participant_joined", participant_id: "x", name: "Zed", participant_count: 13},
+                     {type: "participant_joined", participant_id: "y", name: "Yo"}]);
+        return {first, lobby, rev1: [s.count, s.recent.length, s.recent.slice(-2), s.recent[0]], screen: s.screen,
+            sent};""",
+    )
+    names = [f"n{i}" for i in range(3, 13)]
+    assert seen == {
+        "first": ["lobby", 2, []],
+        "lobby": [12, names],
+        "rev1": [14, 10, ["Zed", "Yo"], "n5"],
+        "screen": "lobby",
+        "sent": [],
+    }
+
+
+def test_participant_board_follows_top_of_every_answer_result(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        let s = play(s0, [running(0), question(0)]);
+        s = step(s, {type: "answer_result", index: 0, outcome: "correct", points: 900, score: 900, correct_options: [0],
+                     finished: false, rank: 2, participant_count: 40,
+                     top: [entry(1, "p1", "Ada", 990), entry(2, "me", "Me", 900)]});
+        const first = {board: s.leaderboard.map((e) => e.name), rank: s.rank, count: s.count, score: s.score,
+                       screen: s.screen, result: s.result.outcome};
+        const next = m.takeOutbox(m.afterFeedback(s));
+        sent.push(...next.frames);
+        s = play(next.state, [question(1)]);
+        s = step(s, {type: "answer_result", index: 1, outcome: "correct", points: 950, score: 1850,
+            correct_options: [1],
+                     finished: true, rank: 1, participant_count: 41,
+                     top: [entry(1, "me", "Me", 1850), entry(2, "p1", "Ada", 990)]});
+        const second = {board: s.leaderboard.map((e) => e.name), rank: s.rank, count: s.count, finished: s.finished};
+        s = m.afterFeedback(s);
+        // finished: pushed boards come again
+        s = step(s, {type: "leaderboard", entries: [entry(1, "p1", "Ada", 1990), entry(2, "me", "Me", 1850)],
+            participant_count: 41});
+        return {first, second, waiting: [s.screen, s.rank, s.leaderboard[0].score], sent};""",
+    )
+    assert seen == {
+        "first": {
+            "board": ["Ada", "Me"],
+            "rank": 2,
+            "count": 40,
+            "score": 900,
+            "screen": "question",
+            "result": "correct",
+        },
+        "second": {"board": ["Me", "Ada"], "rank": 1, "count": 41, "finished": True},
+        "waiting": ["waiting", 2, 1990],
+        "sent": [{"action": "question", "index": 0}, {"action": "question", "index": 1}],
+    }
+
+
+def test_participant_completed_before_its_last_answer_result(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const final = [entry(1, "me", "Me", 1900), entry(2, "p1", "Ada", 990)];
+        let s = play(s0, [running(1, {score: 950}), question(1)]);
+        // this answer completes the run, and `completed` overtakes its answer_result
+        s = step(s, {type: "completed", reason: "all_finished", completed_at: "2026-12-01T10:00:09.000Z",
+            leaderboard: final});
+        const atCompleted = {status: s.status, screen: s.screen, board: s.leaderboard.map((e) => e.name), rank: s.rank};
+        s = step(s, {type: "answer_result", index: 1, outcome: "correct", points: 950, score: 1900,
+            correct_options: [0],
+                     finished: true, rank: 1, participant_count: 2, top: [entry(1, "p1", "Ada", 990)]});
+        const afterResult = {status: s.status, screen: s.screen, result: s.result, answer: s.answers[1], score: s.score,
+                             board: s.leaderboard.map((e) => e.name)};
+        s = step(s, {type: "results", speedrun_id: "r1", questions: [], score: 1900, rank: 1, elapsed_ms: 9000});
+        const shown = s.screen;
+        // one more late reply: still the results
+        s = step(s, {type: "answer_result", index: 1, outcome: "correct", points: 950, score: 1900, finished: true,
+            rank: 1});
+        s = step(s, {type: "completed", reason: "all_finished", completed_at: "2026-12-01T10:00:09.000Z",
+            leaderboard: final});
+        return {atCompleted, afterResult, shown, end: [s.screen, s.status, s.score], sent};""",
+    )
+    assert seen == {
+        "atCompleted": {"status": "completed", "screen": "question", "board": ["Me", "Ada"], "rank": 1},
+        "afterResult": {
+            "status": "completed",
+            "screen": "question",
+            "result": None,
+            "answer": {"outcome": "correct", "points": 950, "score": 1900},
+            "score": 1900,
+            "board": ["Me", "Ada"],
+        },
+        "shown": "results",
+        "end": ["results", "completed", 1900],
+        # asked once for results: neither the late answer_result nor a second `completed` asks again
+        "sent": [{"action": "question", "index": 1}, {"action": "results"}],
+    }
+
+
+def test_participant_ignores_boards_and_snapshots_older_than_completed(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const final = [entry(1, "p1", "Ada", 1990), entry(2, "me", "Me", 1850)];
+        let s = play(s0, [running(2, {finished: true}),
+                          {type: "completed", reason: "deadline", completed_at: "2026-12-01T10:00:09.000Z",
+                              leaderboard: final}]);
+        const stale = [
+            {type: "leaderboard", entries: [entry(1, "me", "Me", 1850)], participant_count: 2},
+            running(1),
+            {type: "started", started_at: 1, ends_at: 2, question_count: 2},
+            question(1),
+        ];
+        const unchanged = stale.map((message) => m.applyPlayMessage(s, message) === s);
+        s = play(s, stale);
+        return {unchanged, board: s.leaderboard.map((e) => e.name), rank: s.rank, status: s.status,
+            screen: s.screen, sent};""",
+    )
+    assert seen == {
+        "unchanged": [True, True, True, True],
+        "board": ["Ada", "Me"],
+        "rank": 2,
+        "status": "completed",
+        "screen": "waiting",
+        "sent": [{"action": "results"}],
+    }
+
+
+def test_participant_shows_only_the_question_it_asked_for(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        let s = play(s0, [running(0)]);
+        // `started` after the sync reply already asked for question 0: not asked twice
+        s = step(s, {type: "started", started_at: "2026-12-01T10:00:00.000Z", ends_at: 2, question_count: 2});
+        const ignored = m.applyPlayMessage(s, question(1)) === s;
+        s = play(s, [question(0)]);
+        const shown = [s.screen, s.question.index];
+        const again = {...question(0), deadline: 1796119220000};
+        const reserved = m.applyPlayMessage(s, again);
+        s = step(s, {type: "answer_result", index: 0, outcome: "incorrect", points: 0, score: 0, correct_options: [1],
+                     finished: false, rank: 3});
+        // a question served again after it was answered does not hide the feedback
+        const afterAnswer = m.applyPlayMessage(s, question(0)) === s;
+        // a sync reply while the feedback is on screen keeps it there (the page asks on "Next")
+        const synced = step(s, running(1));
+        return {ignored, shown, reserved: [reserved.question === again, reserved.screen], afterAnswer,
+                synced: [synced.screen, synced.question.index, synced.result.outcome], sent};""",
+    )
+    assert seen == {
+        "ignored": True,
+        "shown": ["question", 0],
+        "reserved": [True, "question"],
+        "afterAnswer": True,
+        "synced": ["question", 0, "incorrect"],
+        "sent": [{"action": "question", "index": 0}],
+    }
+
+
+def test_participant_handles_a_revision_1_message_sequence(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const screens = [];
+        let s = s0;
+        const steps = [
+            {type: "state", role: "participant", status: "lobby", name: "Quiz", question_count: 2,
+                question_duration_s: 20,
+             participant_id: "me", participants: 1, next_index: 0, score: 0, rank: null, leaderboard: []},
+            {type: "participant_joined", participant_id: "p1", name: "Ada", participant_count: 2},
+            {type: "started", started_at: "2026-12-01T10:00:00.000Z", ends_at: "2026-12-01T10:05:00.000Z",
+             question_count: 2, question_duration_s: 20},
+            question(0),
+            {type: "answer_result", index: 0, outcome: "correct", points: 990, score: 990, correct_options: [0],
+             finished: false, rank: 1},
+            "next",
+            question(1),
+            {type: "leaderboard", entries: [entry(1, "me", "Me", 990), entry(2, "p1", "Ada", 500)]},
+            {type: "timeout"},
+            {type: "answer_result", index: 1, outcome: "timeout", points: 0, score: 990, correct_options: [1],
+             finished: true, rank: 1},
+            "next",
+            {type: "participant_left", participant_id: "p1", reason: "kicked"},
+            {type: "completed", reason: "all_finished", completed_at: "2026-12-01T10:00:30.000Z",
+             leaderboard: [entry(1, "me", "Me", 990)]},
+            {type: "results", speedrun_id: "r1", questions: [{index: 0}, {index: 1}], score: 990, rank: 1,
+                elapsed_ms: 21000},
+        ];
+        for (const message of steps) {
+            s = message === "next" ? (() => { const {frames,
+                state} = m.takeOutbox(m.afterFeedback(s)); sent.push(...frames); return state; })()
+                                   : step(s, message);
+            screens.push(s.screen);
+        }
+        const removed = m.applyPlayMessage(s, {type: "participant_left", participant_id: "me",
+            reason: "kicked"}).removed;
+        return {screens, count: s.count, score: s.score, rank: s.rank, board: s.leaderboard.length, answers: s.answers,
+                sent, removed, results: s.results.questions.length};""",
+    )
+    assert seen == {
+        "screens": ["lobby"] * 3 + ["question"] * 7 + ["waiting"] * 3 + ["results"],
+        "count": 2,
+        "score": 990,
+        "rank": 1,
+        "board": 1,
+        "answers": {
+            "0": {"outcome": "correct", "points": 990, "score": 990},
+            "1": {"outcome": "timeout", "points": 0, "score": 990},
+        },
+        "sent": [{"action": "question", "index": 0}, {"action": "question", "index": 1}, {"action": "results"}],
+        "removed": True,
+        "results": 2,
+    }
+
+
+def test_latest_joiners_render_as_text(page: Page) -> None:
+    seen = run_module(
+        page,
+        "views.js",
+        """const list = document.createElement("ul");
+        m.renderRecentNames(list, ["Ada", "<b>Bo</b>"]);
+        const first = [...list.children].map((li) => [li.className, li.textContent]);
+        m.renderRecentNames(list, []);
+        return {first, html: list.innerHTML, bold: list.querySelectorAll("b").length};""",
+    )
+    assert seen == {"first": [["tag", "Ada"], ["tag", "<b>Bo</b>"]], "html": "", "bold": 0}

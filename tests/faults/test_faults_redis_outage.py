@@ -21,6 +21,7 @@ from speedrun.settings import Settings
 from tests.support.durable_stores import Queues, poll_once, queue_depth, scan
 from tests.support.durable_stores import client as aws_client
 from tests.support.engine_harness import Client, EngineWorld
+from tests.support.fanout import InProcessFanOut
 from tests.support.redis_server import free_port, private_redis
 
 PARTICIPANTS = 12
@@ -36,7 +37,8 @@ def _world(redis_url: str, stores: Queues, monkeypatch: pytest.MonkeyPatch) -> E
     monkeypatch.setenv(manifest.REDIS_URL_ENV, redis_url)
     world = EngineWorld(redis_url, stores.sqs)
     world.engine = RunEngine(redis_from_settings(Settings()), clock=world.clock)
-    world.service = SpeedRunService(world.engine, world.pusher, world.jobs)
+    world.fanout = InProcessFanOut(world.engine, world.pusher, world.clock)
+    world.service = SpeedRunService(world.engine, world.pusher, world.jobs, world.fanout)
     return world
 
 

@@ -27,7 +27,9 @@ def expected_env(spec: manifest.FunctionSpec) -> set[str]:
     if needs.token_secret:
         env.add(manifest.TOKEN_SECRET_ENV)
     if needs.push_to_connections:
-        env |= {manifest.CONNECTIONS_URL_ENV, manifest.WS_URL_ENV}
+        env.add(manifest.CONNECTIONS_URL_ENV)
+    if needs.ws_url:
+        env.add(manifest.WS_URL_ENV)
     if spec.needs.cognito_tokens:
         env |= {manifest.USER_POOL_CLIENT_ID_ENV, manifest.COGNITO_ISSUER_ENV}
     return env

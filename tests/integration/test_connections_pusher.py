@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from speedrun import connections
-from speedrun.connections import ConnectionsPusher, Push
+from speedrun.connections import ConnectionsPusher, Push, RateLimiter
 from tests.support.connections_endpoint import connections_endpoint
 
 
@@ -91,7 +91,7 @@ def test_limit_exceeded_twice_then_delivered(endpoint: tuple[str, FakeConnection
     assert sleeps == [connections.BACKOFF_BASE_S, connections.BACKOFF_BASE_S * 2]  # exponential, full jitter at 1.0
 
 
-def test_throttled_beyond_the_attempt_budget_is_failed_not_raised(endpoint: tuple[str, FakeConnectionsApi]) -> None:
+def test_throttled_beyond_the_attempt_budget_is_retryable_not_raised(endpoint: tuple[str, FakeConnectionsApi]) -> None:
     url, api = endpoint
     api.throttle_left = {"stuck=": 100}
     pusher = ConnectionsPusher(real_client(url), max_attempts=4, sleep=lambda _s: None)
@@ -99,9 +99,25 @@ def test_throttled_beyond_the_attempt_budget_is_failed_not_raised(endpoint: tupl
     report = pusher.send([Push("stuck=", {"type": "pong"}), Push("ok=", {"type": "pong"})])
 
     assert report.sent == 1
-    assert report.failed == ["stuck="]
-    assert report.gone == []
+    assert report.retryable == ["stuck="]  # the fan-out queues it again later
+    assert report.failed == [] and report.gone == []
+    assert report.throttled_calls == 4
     assert api.attempts["stuck="] == 4
+
+
+def test_a_paced_pusher_never_exceeds_its_rate(endpoint: tuple[str, FakeConnectionsApi]) -> None:
+    url, _api = endpoint
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pace = RateLimiter(100, burst=5, clock=lambda: now[0], sleep=sleep)
+    pusher = ConnectionsPusher(real_client(url), max_workers=1, pace=pace)
+    report = pusher.send([Push(f"c{n}=", {"type": "pong"}) for n in range(105)])
+    assert report.sent == 105
+    # 5 at once (the burst), then 100 more at 100 a second: a second of simulated time
+    assert 0.99 <= now[0] <= 1.01
 
 
 def test_one_serialization_per_distinct_message(endpoint: tuple[str, FakeConnectionsApi]) -> None:

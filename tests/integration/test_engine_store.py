@@ -75,31 +75,33 @@ def test_a_run_that_never_starts_expires_and_a_started_one_does_not(world: Engin
     expires_at = world.clock() + LOBBY_TTL_MS
     run_id, code, host = world.create(2)
     world.clock.advance(60_000)
-    world.join(code, "Ann")
+    world.join(code, "Ann")  # told at once: the host's notifications are taken
+    world.engine.join(code, "Bob", None)  # within the second: waits in the feed for the next flush
     world.send(host, "message", to="all", content="welcome")
     keys = [*run_keys(run_id), join_code_key(code)]
-    assert {key: world.redis.pexpiretime(key) for key in keys} == dict.fromkeys(keys, expires_at)
+    watchers = run_keys(run_id)[-1]
+    assert world.redis.exists(watchers) == 0  # nobody has finished
+    kept = [key for key in keys if key != watchers]
+    assert {key: world.redis.pexpiretime(key) for key in kept} == dict.fromkeys(kept, expires_at)
     world.send(host, "start")
-    assert {key: world.redis.pexpiretime(key) for key in keys} == dict.fromkeys(keys, -1)
+    assert {key: world.redis.pexpiretime(key) for key in kept} == dict.fromkeys(kept, -1)
 
 
-def test_join_answers_the_broadcast_for_the_caller_to_send(world: EngineWorld) -> None:
+def test_join_asks_for_a_flush_and_the_host_hears_of_every_join(world: EngineWorld) -> None:
     run_id, code, host = world.create(2)
     first = world.engine.join(code.lower(), "  Ann  ", "ann-handle")
-    assert (first.run_id, first.name, first.participant_count) == (run_id, "Ann", 1)
-    assert [push.connection_id for push in first.pushes] == [host.connection_id]
+    assert (first.run_id, first.name, first.participant_count, first.flush_in_ms) == (run_id, "Ann", 1, 0)
+    world.clock.advance(10)
     second = world.engine.join(code, "Bob", None)
-    assert [(p.connection_id, p.message) for p in second.pushes] == [
-        (
-            host.connection_id,
-            {
-                "type": "participant_joined",
-                "participant_id": second.participant_id,
-                "name": "Bob",
-                "participant_count": 2,
-            },
-        )
+    # a flush is on its way (due now): this join's notification waits for it
+    assert (second.participant_count, second.flush_in_ms) == (2, None)
+    flushed = world.engine.call("flush", run_id)
+    assert flushed.effects["host_feed"]["conn"] == host.connection_id
+    assert [entry["item"] for entry in flushed.effects["host_feed"]["items"]] == [
+        {"participant_id": first.participant_id, "name": "Ann"},
+        {"participant_id": second.participant_id, "name": "Bob"},
     ]
+    assert world.engine.call("flush", run_id).effects == {}  # taken: nothing twice
     joined = [e["data"] for e in world.engine.export(run_id).events if e["type"] == "participant_joined"]  # type: ignore[union-attr]
     assert joined == [
         {"participant_id": first.participant_id, "name": "Ann", "player_handle": "ann-handle", "join_order": 1},

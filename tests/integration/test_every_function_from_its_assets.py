@@ -411,6 +411,28 @@ def _finalizer(world: World) -> None:
     assert (state["status"], state["ends_at"]) == ("running", started["ends_at"]), state
 
 
+def _fanout(world: World) -> None:
+    run = world.played_run
+    run_id = run["speedrun_id"]
+
+    def push_of(kind: str) -> Callable[[dict[str, Any]], bool]:
+        def wanted(body: dict[str, Any]) -> bool:
+            groups = body.get("groups") or []
+            return body.get("run_id") == run_id and any(group["message"]["type"] == kind for group in groups)
+
+        return wanted
+
+    # The broadcast `start` handed over: one delivery, the participant its recipient.
+    started = world.take(manifest.PUSHES_QUEUE, push_of("started"))
+    body = json.loads(started["Body"])
+    assert (body["kind"], body["attempt"], len(body["groups"])) == ("push", 0, 1), body
+    assert len(body["groups"][0]["to"]) == 1
+    world.deliver(manifest.PUSHES_QUEUE, started)  # no socket behind it: 410 Gone, forgotten
+    # A flush the run asked for (the join's notification to the host, the answer's board).
+    flush = world.take(manifest.PUSHES_QUEUE, lambda body: body == {"kind": "flush", "run_id": run_id})
+    world.deliver(manifest.PUSHES_QUEUE, flush)
+
+
 def _reporter(world: World) -> None:
     run = world.persisted_run
     summary = read_summary(run["speedrun_id"])
@@ -457,6 +479,7 @@ CASES: dict[str, Callable[[World], None]] = {
     "ws_authorizer": _ws_authorizer,
     "speedrun": _speedrun,
     "finalizer": _finalizer,
+    "fanout": _fanout,
     "reporter": _reporter,
     "results": _results,
     "players_command": _players_command,

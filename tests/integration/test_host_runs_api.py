@@ -27,6 +27,7 @@ from speedrun.tables import PlayerGameModel, PlayerModel
 from speedrun.tokens import RunTokens
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import FakeLambdaContext, Queues, client
+from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import ManualClock, RecordingPusher
 from tests.support.question_sets import http_event
 from tests.support.simulated_run import START_MS, simulate_run
@@ -100,16 +101,17 @@ def runs(engine: RunEngine, stores: Queues, monkeypatch: pytest.MonkeyPatch) -> 
     assert isinstance(engine.clock, ManualClock)
     pusher = RecordingPusher()
     index = HostRunIndex(engine.redis)
+    fanout = InProcessFanOut(engine, pusher, engine.clock)
     signon = SignOnService(
         engine,
         RunTokens(_StaticKeys()),
-        pusher,
+        fanout,
         ws_url="ws://127.0.0.1:9/ws",
         load_questions=_stored_set,
         host_index=index,
         clock=engine.clock,
     )
-    live = SpeedRunService(engine, pusher, JobQueues(stores.sqs))
+    live = SpeedRunService(engine, pusher, JobQueues(stores.sqs), fanout)
     reporter = Reporter(engine, BatchWriter(client("dynamodb")), host_index=index)
     monkeypatch.setattr(results_lambda, "live_runs", lambda: LiveRunReader(engine.redis))
     yield Runs(engine, engine.clock, signon, live, reporter)

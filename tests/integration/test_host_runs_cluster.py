@@ -27,6 +27,7 @@ from speedrun.tokens import ensure_token_secret
 from tests.integration.test_redis_cluster_tls import cluster, deployed  # noqa: F401 (fixtures)
 from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once
 from tests.support.durable_stores import client as shared_client
+from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import RecordingPusher
 from tests.support.question_sets import http_event, question_store_at, sample_set_json
 
@@ -75,7 +76,8 @@ def test_runs_are_listed_from_every_node_and_leave_the_index_once_durable(
 
     # One run ends and the reporter (as deployed, on the cluster) makes it durable.
     engine = RunEngine(deployed)
-    live = SpeedRunService(engine, RecordingPusher(), JobQueues(stores.sqs))
+    pusher = RecordingPusher()
+    live = SpeedRunService(engine, pusher, JobQueues(stores.sqs), InProcessFanOut(engine, pusher, engine.clock))
     host = Caller(opened[0], HOST, None, "conn-host")
     assert live.connect(host)
     assert live.handle(host, "start", json.dumps({"action": "start"}))["type"] == "started"

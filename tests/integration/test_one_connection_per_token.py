@@ -295,7 +295,7 @@ def test_a_replaced_connection_still_inside_its_connect_is_closed_once_registere
         pauses.append(seconds)
         gateway.registered.add(first.connection_id)  # the first $connect returns meanwhile
 
-    world.service = SpeedRunService(world.engine, gateway, world.jobs, sleep=pause)
+    world.service = SpeedRunService(world.engine, gateway, world.jobs, world.fanout, sleep=pause)
     assert world.connect(first) == 200  # admitted; not registered yet (its $connect "is still running")
     second = socket_of(player, "second=")
     assert world.connect(second) == 200
@@ -311,7 +311,7 @@ def test_a_replaced_connection_registered_too_late_is_closed_on_its_first_frame(
     gateway = GatewayPusher()
     gateway.registered.add(host.connection_id)
     pauses: list[float] = []
-    world.service = SpeedRunService(world.engine, gateway, world.jobs, sleep=pauses.append)
+    world.service = SpeedRunService(world.engine, gateway, world.jobs, world.fanout, sleep=pauses.append)
     slow, quick = socket_of(player, "slow="), socket_of(player, "quick=")
     assert world.connect(slow) == 200
     assert world.connect(quick) == 200  # closes `slow`: 410 on every attempt, it is still connecting

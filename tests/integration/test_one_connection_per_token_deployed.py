@@ -21,6 +21,7 @@ from speedrun.connections import ConnectionsPusher
 from speedrun.engine import SpeedRunService
 from tests.support.connections_endpoint import connections_endpoint
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
+from tests.support.fanout import InProcessFanOut
 
 HANDSHAKES = 60
 
@@ -82,7 +83,9 @@ def world(
         region_name="us-east-1",
         config=Config(max_pool_connections=32, retries={"total_max_attempts": 1}),
     )
-    world.service = SpeedRunService(world.engine, ConnectionsPusher(client), world.jobs)
+    pusher = ConnectionsPusher(client)
+    world.fanout = InProcessFanOut(world.engine, pusher, world.clock)
+    world.service = SpeedRunService(world.engine, pusher, world.jobs, world.fanout)
     monkeypatch.setattr(speedrun_lambda, "service_from_settings", lambda: world.service)
     yield world
 

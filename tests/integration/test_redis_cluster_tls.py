@@ -34,6 +34,7 @@ from speedrun.tokens import ensure_token_secret
 from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once, queue_depth
 from tests.support.durable_stores import client as shared_client
 from tests.support.engine_harness import InboxPusher, make_questions, run_config
+from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import ManualClock, RecordingPusher, play_run
 from tests.support.question_sets import question_store_at, sample_set_json
 from tests.support.redis_cluster import deployed_environment, primaries, redis_cluster_tls, store_cache_secret
@@ -196,7 +197,9 @@ def test_each_runs_keys_share_one_slot_and_runs_spread_over_every_primary(
 def test_the_engine_plays_a_run_on_the_cluster(deployed: RedisCluster, stores: Queues) -> None:
     clock = ManualClock()
     pusher = InboxPusher()
-    service = SpeedRunService(RunEngine(deployed, clock=clock), pusher, JobQueues(stores.sqs, clock=clock))
+    engine = RunEngine(deployed, clock=clock)
+    fanout = InProcessFanOut(engine, pusher, clock)
+    service = SpeedRunService(engine, pusher, JobQueues(stores.sqs, clock=clock), fanout)
     created = service.engine.create_run(run_config(), make_questions(3))
     host = Caller(created.run_id, HOST, None, "conn-host=")
     players = []
@@ -219,6 +222,7 @@ def test_the_engine_plays_a_run_on_the_cluster(deployed: RedisCluster, stores: Q
     assert send(second, "answer", index=0, selected=[1])["outcome"] == "incorrect"
     assert send(first, "message", to="all", content="gg")["type"] == "message"
     assert send(host, "end")["type"] == "completed"
+    fanout.settle(lambda due_ms: setattr(clock, "now", max(clock.now, due_ms)))  # the fan-out's deliveries
 
     export = service.engine.export(created.run_id)
     assert export is not None

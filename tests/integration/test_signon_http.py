@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,7 @@ def test_join_returns_participant_token_and_broadcasts(world: SignOnWorld) -> No
         body["participant_id"],
     )
     assert claims.expires_at_ms >= ((before + PARTICIPANT_TOKEN_LIFETIME_MS) // 1000) * 1000
+    world.fanout.run_due()
     assert world.pusher.pushes == []  # nobody is connected yet: the broadcast has no recipient
 
 
@@ -235,21 +237,35 @@ def test_join_is_pushed_to_connected_members(world: SignOnWorld) -> None:
     world.engine.call("connect", run["speedrun_id"], "host", "conn-host").raise_error()
     first = join(run["join_code"], "Ada")[1]
     world.engine.call("connect", run["speedrun_id"], first["participant_id"], "conn-ada").raise_error()
-    second = join(run["join_code"], "Bob")[1]
-
-    recipients = [(push.connection_id, push.message["name"]) for push in world.pusher.pushes]
-    assert recipients == [("conn-host", "Ada"), ("conn-host", "Bob"), ("conn-ada", "Bob")] or recipients == [
-        ("conn-host", "Ada"),
-        ("conn-ada", "Bob"),
-        ("conn-host", "Bob"),
+    world.fanout.run_due()  # the first join of a quiet second is told at once
+    assert [(p.connection_id, p.message) for p in world.pusher.pushes] == [
+        (
+            "conn-host",
+            {
+                "type": "participant_joined",
+                "participant_id": first["participant_id"],
+                "name": "Ada",
+                "participant_count": 1,
+            },
+        ),
+        ("conn-ada", {"type": "lobby", "participant_count": 1, "recent": ["Ada"]}),
     ]
-    last = world.pusher.pushes[-1].message
-    assert last == {
-        "type": "participant_joined",
-        "participant_id": second["participant_id"],
-        "name": "Bob",
-        "participant_count": 2,
-    }
+    second = join(run["join_code"], "Bob")[1]
+    # within the second: coalesced into the run's next flush (a second later, on the real clock)
+    world.fanout.settle(lambda due_ms: time.sleep(max(0, due_ms - now_ms()) / 1000))
+    pushed = [(push.connection_id, push.message) for push in world.pusher.pushes[2:]]
+    assert pushed == [
+        (
+            "conn-host",
+            {
+                "type": "participant_joined",
+                "participant_id": second["participant_id"],
+                "name": "Bob",
+                "participant_count": 2,
+            },
+        ),
+        ("conn-ada", {"type": "lobby", "participant_count": 2, "recent": ["Ada", "Bob"]}),
+    ]
 
 
 def test_gone_connections_are_forgotten_after_the_join_broadcast(world: SignOnWorld) -> None:
@@ -258,16 +274,23 @@ def test_gone_connections_are_forgotten_after_the_join_broadcast(world: SignOnWo
     world.engine.call("connect", run["speedrun_id"], "host", "conn-stale").raise_error()
     world.pusher.gone = {"conn-stale"}
     assert join(run["join_code"], "Ada")[0] == 201
+    world.fanout.run_due()  # 410 Gone: the fan-out forgets the host's stale socket
+    assert world.fanout.report.gone == 1
     world.pusher.gone = set()
     assert join(run["join_code"], "Bob")[0] == 201
+    world.fanout.settle(lambda due_ms: time.sleep(max(0, due_ms - now_ms()) / 1000))
     assert world.pusher.pushes == []  # the stale socket was forgotten, not pushed to again
 
 
-def test_join_succeeds_when_the_broadcast_cannot_go_out(world: SignOnWorld) -> None:
+def test_join_succeeds_when_its_flush_cannot_be_asked_for(world: SignOnWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     set_id = world.upload([question(0)])
     run = create(world, set_id)[1]
     world.engine.call("connect", run["speedrun_id"], "host", "conn-host").raise_error()
-    world.pusher.broken = True
+
+    def queue_down(run_id: str, delay_ms: int) -> None:
+        raise ConnectionError("the pushes queue is unreachable")
+
+    monkeypatch.setattr(world.fanout, "request_flush", queue_down)
     status, body = join(run["join_code"], "Ada")
     assert status == 201
     assert world.tokens.verify(body["participant_token"]).participant_id == body["participant_id"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from speedrun.clock import iso_from_ms
+from speedrun.connections import Push, SendReport
 from tests.support.engine_harness import Client, EngineWorld, drain, engine_queues, make_questions
 
 QUESTIONS = 10
@@ -28,7 +29,8 @@ FIELDS: dict[str, set[str]] = {
     "participant_joined": {"participant_id", "name", "participant_count"},
     "started": {"started_at", "ends_at", "question_count", "question_duration_s"},
     "question": {"index", "category", "text", "options", "select_count", "served_at", "deadline"},
-    "answer_result": {"index", "outcome", "points", "score", "correct_options", "finished", "rank"},
+    "answer_result": {"index", "outcome", "points", "score", "correct_options", "finished", "rank", "top"},
+    "lobby": {"participant_count", "recent"},
     "participant_answered": {"participant_id", "name", "index", "outcome", "points", "score"},
     "participant_finished": {"participant_id", "name", "score", "elapsed_ms"},
     "leaderboard": {"entries", "participant_count"},
@@ -45,9 +47,22 @@ HOST_TYPES = {"state", "participant_joined", "started", "participant_answered", 
     "leaderboard",
     "completed",
 }
-PARTICIPANT_TYPES = {"state", "participant_joined", "started", "question", "answer_result", "leaderboard"} | {
-    "completed"
+PARTICIPANT_TYPES = {"state", "lobby", "started", "question", "answer_result", "leaderboard"} | {"completed"}
+COALESCED_LISTS = {
+    "participant_joined": "joined",
+    "participant_answered": "answered",
+    "participant_finished": "finished",
 }
+
+
+def host_items(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    """The items of the host's coalesced notifications of `kind`, in order (protocol revision 2:
+    one frame per second, listing every item when there are several)."""
+    items: list[dict[str, Any]] = []
+    for frame in frames:
+        if frame["type"] == kind:
+            items += frame.get(COALESCED_LISTS[kind]) or [frame]
+    return items
 
 
 def points_for(elapsed_ms: int) -> int:
@@ -117,7 +132,7 @@ def check_shape(frame: dict[str, Any], *, host: bool) -> None:
     for key, value in frame.items():
         if key.endswith("_at"):
             assert is_iso(value), frame
-    for entries in (frame.get("entries"), frame.get("leaderboard")):
+    for entries in (frame.get("entries"), frame.get("leaderboard"), frame.get("top")):
         if entries is not None:
             assert all(set(entry) == ENTRY_FIELDS for entry in entries), frame
             assert [entry["rank"] for entry in entries] == list(range(1, len(entries) + 1))
@@ -150,12 +165,17 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
     expected_answered: list[tuple[str, int, str, int, int]] = []
     last_reply_to: Standing | None = None
 
-    def watch_host_boards(action: Any) -> Any:
-        boards_before = sum(1 for f in world.pusher.inbox[host.connection_id] if f["type"] == "leaderboard")
-        reply = action()
-        boards_after = sum(1 for f in world.pusher.inbox[host.connection_id] if f["type"] == "leaderboard")
-        host_board_times.extend([world.clock()] * (boards_after - boards_before))
-        return reply
+    post = world.pusher.send
+
+    def post_noting_host_boards(pushes: Sequence[Push]) -> SendReport:
+        """When (server clock) each board reached the host: the fan-out posts them as they fall due."""
+        host_boards = [
+            p for p in pushes if p.connection_id == host.connection_id and p.message["type"] == "leaderboard"
+        ]
+        host_board_times.extend([world.clock()] * len(host_boards))
+        return post(pushes)
+
+    world.pusher.send = post_noting_host_boards  # type: ignore[method-assign]
 
     def settle(standing: Standing, index: int, outcome: str, elapsed: int, reply: dict[str, Any]) -> None:
         nonlocal last_reply_to
@@ -172,6 +192,8 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
             "correct_options": questions[index].correct,
             "finished": index == QUESTIONS - 1,
             "rank": referee.rank_of(standing),
+            "top": referee.board()[:10],
+            "participant_count": len(referee.standings),
         }
         assert reply == expected, (standing.client.name, reply, expected)
         pid = standing.client.participant_id or ""
@@ -227,15 +249,13 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
             correct = questions[index].correct
             elapsed = world.clock() - standing.served_at
             if plan == "give_up":
-                reply = watch_host_boards(lambda s=standing, i=index: world.send(s.client, "timeout", index=i))
+                reply = world.send(standing.client, "timeout", index=index)
                 settle(standing, index, "timeout", elapsed, reply)
                 continue
             selected = list(reversed(correct)) if plan == "correct" else [(correct[0] + 1) % 4][: len(correct)]
             if len(selected) < len(correct):
                 selected.append((selected[0] + 1) % 4)
-            reply = watch_host_boards(
-                lambda s=standing, i=index, sel=selected: world.send(s.client, "answer", index=i, selected=sel)
-            )
+            reply = world.send(standing.client, "answer", index=index, selected=selected)
             settle(standing, index, plan if plan == "correct" else "incorrect", elapsed, reply)
         laggards = [s for s in actors if plans[id(s)] == "late"]
         if laggards:  # past every laggard's deadline and grace: their answers count as timeouts
@@ -243,9 +263,7 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
             for standing in laggards:
                 index = standing.answered
                 selected = list(questions[index].correct)
-                reply = watch_host_boards(
-                    lambda s=standing, i=index, sel=selected: world.send(s.client, "answer", index=i, selected=sel)
-                )
+                reply = world.send(standing.client, "answer", index=index, selected=selected)
                 settle(standing, index, "timeout", DURATION_MS, reply)
                 world.clock.advance(11)
         world.clock.advance(500)
@@ -253,36 +271,42 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
     assert late is not None and round_number == 13
 
     # --- the host: everything, in order ---------------------------------------------------------
+    world.settle()  # the last coalesced pushes
     host_frames = world.received(host)
     for frame in host_frames:
         check_shape(frame, host=True)
     assert host_frames[0]["type"] == "state"
-    joined = [f for f in host_frames if f["type"] == "participant_joined"]
+    joined = host_items(host_frames, "participant_joined")
     assert [f["name"] for f in joined] == [s.client.name for s in referee.standings.values()]
-    assert [f["participant_count"] for f in joined] == list(range(1, LOBBY_PLAYERS + 2))
+    counts = [f["participant_count"] for f in host_frames if f["type"] == "participant_joined"]
+    assert counts == sorted(counts) and counts[-1] == LOBBY_PLAYERS + 1
+    # joins 37 ms apart: about one message a second, not one a join
+    assert len(counts) <= LOBBY_PLAYERS * 37 // 1000 + 3
     answered = [
         (f["participant_id"], f["index"], f["outcome"], f["points"], f["score"])
-        for f in host_frames
-        if f["type"] == "participant_answered"
+        for f in host_items(host_frames, "participant_answered")
     ]
     assert answered == expected_answered
     assert len(answered) == (LOBBY_PLAYERS + 1) * QUESTIONS
-    finished = [f for f in host_frames if f["type"] == "participant_finished"]
+    assert sum(f["type"] == "participant_answered" for f in host_frames) < len(answered) / 5
+    finished = host_items(host_frames, "participant_finished")
     assert sorted(f["participant_id"] for f in finished) == sorted(referee.standings)
-    for frame in finished:
-        standing = referee.standings[frame["participant_id"]]
-        assert (frame["name"], frame["score"], frame["elapsed_ms"]) == (
+    for item in finished:
+        standing = referee.standings[item["participant_id"]]
+        assert (item["name"], item["score"], item["elapsed_ms"]) == (
             standing.client.name,
             standing.score,
             standing.elapsed,
         )
-        position = host_frames.index(frame)
+        # told after the notification that carried its last answer
+        position = next(i for i, f in enumerate(host_frames) if item in (f.get("finished") or [f]))
         last_answer = max(
             i
             for i, f in enumerate(host_frames)
-            if f["type"] == "participant_answered" and f["participant_id"] == frame["participant_id"]
+            if f["type"] == "participant_answered"
+            and item["participant_id"] in {a["participant_id"] for a in f.get("answered") or [f]}
         )
-        assert position == last_answer + 1
+        assert position > last_answer
     assert host_frames[-1]["type"] == "completed"
     assert [f["type"] for f in host_frames].count("completed") == 1
     final_board = referee.board()
@@ -310,14 +334,20 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
         game = [(f["type"], f["index"]) for f in frames if f["type"] in ("question", "answer_result")]
         assert game == [(kind, i) for i in range(QUESTIONS) for kind in ("question", "answer_result")]
         assert kinds.count("completed") == 1
-        after_completed = kinds[kinds.index("completed") + 1 :]
-        # the push goes out before the direct reply of the frame that completed the run
-        assert after_completed == (["answer_result"] if standing is last_reply_to else [])
+        # pushes are asynchronous: `completed` follows the direct reply of the frame that completed the run
+        assert kinds[-1] == "completed"
         completed_frame = frames[kinds.index("completed")]
         assert completed_frame["leaderboard"] == final_board[:10]
-        for frame in frames:
+        # revision 2: a participant is pushed boards only once it has finished (`top` before that)
+        last_result = max(i for i, kind in enumerate(kinds) if kind == "answer_result")
+        for position, frame in enumerate(frames):
             if frame["type"] == "leaderboard":
                 assert len(frame["entries"]) == min(10, frame["participant_count"])
+                assert position > last_result
+        # the lobby's updates: about one a second while people joined, never one per join
+        if standing is not late:
+            lobby = [f for f in frames if f["type"] == "lobby"]
+            assert len(lobby) <= LOBBY_PLAYERS * 37 // 1000 + 3
     assert last_reply_to is late  # the latecomer finished last, completing the run
     assert len(world.received(reconnecter.client)) > 0 and len(reconnecter.client.connections) == 2
 

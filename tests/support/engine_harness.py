@@ -1,6 +1,8 @@
 """The engine's test world: the real engine and service on the test Redis (behind a command
 counter), moto SQS queues, an injected clock, a pusher that records per connection (and can play
-410 Gone), and WebSocket events shaped like API Gateway's, fed to `lambdas.speedrun.handler`."""
+410 Gone), the fan-out in this process (tests.support.fanout: deliveries posted after the frame's
+reply, coalesced ones when due), and WebSocket events shaped like API Gateway's, fed to
+`lambdas.speedrun.handler`."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from speedrun.engine import HOST, PARTICIPANT, FrozenQuestion, RunConfig, RunEng
 from speedrun.engine.keys import join_code_key, run_keys
 from speedrun.queues import JobQueues
 from tests.support import redis_state
+from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import START_MS, ManualClock
 from tests.support.signon import FakeLambdaContext
 
@@ -205,7 +208,10 @@ class EngineWorld:
         self.engine = RunEngine(client or self.redis, clock=self.clock)
         self.pusher = InboxPusher()
         self.jobs = JobQueues(self.sqs, clock=self.clock)
-        self.service = SpeedRunService(self.engine, self.pusher, self.jobs)
+        # The fan-out function is a process of its own: its Redis calls are not the action's.
+        fanout_redis = client or redis.Redis(connection_pool=pool)
+        self.fanout = InProcessFanOut(RunEngine(fanout_redis, clock=self.clock), self.pusher, self.clock)
+        self.service = SpeedRunService(self.engine, self.pusher, self.jobs, self.fanout)
         self.context = FakeLambdaContext()
         self._connections = 0
 
@@ -219,7 +225,9 @@ class EngineWorld:
 
     def join(self, join_code: str, name: str, handle: str | None = None, *, connect: bool = True) -> Client:
         joined = self.engine.join(join_code, name, handle)
-        self.pusher.send(joined.pushes)  # what sign-on does with them
+        if joined.flush_in_ms is not None:  # what sign-on does
+            self.fanout.request_flush(joined.run_id, joined.flush_in_ms)
+        self.fanout.run_due()
         client = Client(joined.run_id, PARTICIPANT, joined.participant_id, self._new_connection_id(), name)
         if connect:
             assert self.connect(client) == 200
@@ -241,6 +249,7 @@ class EngineWorld:
         status = int(self._invoke(event)["statusCode"])
         if status == 200:
             client.connections.append(client.connection_id)
+        self.fanout.run_due()
         return status
 
     def reconnect(self, client: Client) -> int:
@@ -259,14 +268,15 @@ class EngineWorld:
         return int(self._invoke(event)["statusCode"])
 
     def send_raw(self, client: Client, route_key: str, body: str) -> dict[str, Any]:
-        """One frame through the handler; the direct reply lands in the sender's inbox, after any
-        push the action made (as API Gateway sends the route response once the function returns)."""
+        """One frame through the handler; the direct reply lands in the sender's inbox before the
+        pushes the action handed to the fan-out (posted next, those due at once)."""
         context = _request_context(client, route_key, "MESSAGE", self.clock())
         context["messageId"] = f"m-{self.clock()}"
         response = self._invoke({"requestContext": context, "body": body, "isBase64Encoded": False})
         assert response["statusCode"] == 200
         reply: dict[str, Any] = json.loads(response["body"])
         self.pusher.inbox.setdefault(client.connection_id, []).append(reply)
+        self.fanout.run_due()
         return reply
 
     def send(self, client: Client, action: str, **fields: Any) -> dict[str, Any]:
@@ -276,6 +286,15 @@ class EngineWorld:
     def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         with mock.patch.object(speedrun_lambda, "service_from_settings", lambda: self.service):
             return dict(speedrun_lambda.handler(event, self.context))
+
+    def settle(self) -> int:
+        """Advance the clock to every pending fan-out delivery (the coalesced pushes' flushes) and
+        post it, until none is left; returns how many were delivered."""
+
+        def advance_to(due_ms: int) -> None:
+            self.clock.now = max(self.clock.now, due_ms)
+
+        return self.fanout.settle(advance_to)
 
     # --- observation --------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from speedrun.connections import Push, SendReport
 from speedrun.engine import HOST, PARTICIPANT, Caller, FrozenQuestion, RunConfig, RunEngine
 from speedrun.engine.service import SpeedRunService
 from speedrun.queues import JobQueues
+from tests.support.fanout import InProcessFanOut
 
 START_MS = 1_800_000_000_000
 
@@ -84,7 +85,8 @@ def play_run(
 ) -> PlayedRun:
     """Create, fill, start and play a run to completion (every participant answers everything)."""
     rng = random.Random(seed)
-    service = SpeedRunService(engine, pusher, jobs)
+    fanout = InProcessFanOut(engine, pusher, clock)
+    service = SpeedRunService(engine, pusher, jobs, fanout)
     config = RunConfig(
         host="host-sub",
         name="Reporting run",
@@ -133,7 +135,9 @@ def play_run(
                 reply = service.handle(caller, "answer", json.dumps(body))
             assert reply["type"] == "answer_result", reply
             played.answer_results.setdefault(caller.participant_id or "", []).append(reply)
+            fanout.run_due()
         clock.advance(1000)
+    fanout.settle(lambda due_ms: setattr(clock, "now", max(clock.now, due_ms)))
     completed = pusher.frames_to(host.connection_id, "completed")
     assert len(completed) == 1, completed
     played.completed = completed[0]

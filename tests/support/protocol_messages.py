@@ -99,11 +99,24 @@ class StateFrame(_Frame):
     current_question: QuestionFrame | None = None
 
 
+class JoinedItem(_Part):
+    participant_id: StrictStr
+    name: StrictStr
+
+
 class ParticipantJoinedFrame(_Frame):
     type: Literal["participant_joined"]
     participant_id: StrictStr
     name: StrictStr
     participant_count: Count
+    joined: list[JoinedItem] | None = Field(default=None, min_length=2)
+    """Revision 2: every join since the host's last notification, when there were several."""
+
+
+class LobbyFrame(_Frame):
+    type: Literal["lobby"]
+    participant_count: Count
+    recent: list[StrictStr] = Field(max_length=10)
 
 
 class ParticipantLeftFrame(_Frame):
@@ -130,6 +143,17 @@ class AnswerResultFrame(_Frame):
     correct_options: list[Count] = Field(min_length=1)
     finished: StrictBool
     rank: Annotated[StrictInt, Field(ge=1)]
+    top: list[BoardEntry] = Field(max_length=10)
+    participant_count: Count
+
+
+class AnsweredItem(_Part):
+    participant_id: StrictStr
+    name: StrictStr
+    index: Count
+    outcome: Outcome
+    points: Annotated[StrictInt, Field(ge=0, le=1000)]
+    score: Count
 
 
 class ParticipantAnsweredFrame(_Frame):
@@ -140,6 +164,15 @@ class ParticipantAnsweredFrame(_Frame):
     outcome: Outcome
     points: Annotated[StrictInt, Field(ge=0, le=1000)]
     score: Count
+    answered: list[AnsweredItem] | None = Field(default=None, min_length=2)
+    """This project's extension (docs/engine.md): every answer since the last notification."""
+
+
+class FinishedItem(_Part):
+    participant_id: StrictStr
+    name: StrictStr
+    score: Count
+    elapsed_ms: Count
 
 
 class ParticipantFinishedFrame(_Frame):
@@ -148,6 +181,7 @@ class ParticipantFinishedFrame(_Frame):
     name: StrictStr
     score: Count
     elapsed_ms: Count
+    finished: list[FinishedItem] | None = Field(default=None, min_length=2)
 
 
 class LeaderboardFrame(_Frame):
@@ -194,6 +228,7 @@ class PongFrame(_Frame):
 ServerFrame = Annotated[
     StateFrame
     | ParticipantJoinedFrame
+    | LobbyFrame
     | ParticipantLeftFrame
     | StartedFrame
     | QuestionFrame

@@ -23,6 +23,7 @@ from speedrun.question_sets.store import FolderQuestionStore
 from speedrun.signon import SignOnService
 from speedrun.tables import QuestionSetModel
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
+from tests.support.fanout import InProcessFanOut
 
 SECRET_ID = "speedrun/test/token-keys"
 WS_URL = "ws://127.0.0.1:9/ws"
@@ -36,12 +37,8 @@ class RecordingPusher:
     closed: list[str] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
     """Connection ids that answer 410 Gone."""
-    broken: bool = False
-    """Every send raises (as a misconfigured @connections endpoint would)."""
 
     def send(self, pushes: Sequence[Push]) -> SendReport:
-        if self.broken:
-            raise RuntimeError("@connections unreachable")
         self.pushes.extend(push for push in pushes if push.connection_id not in self.gone)
         gone = [push.connection_id for push in pushes if push.connection_id in self.gone]
         return SendReport(sent=len(pushes) - len(gone), gone=gone)
@@ -55,6 +52,8 @@ class SignOnWorld:
     engine: RunEngine
     tokens: RunTokens
     pusher: RecordingPusher
+    fanout: InProcessFanOut
+    """Sign-on's broadcasts, posted with `pusher` when due (on the real clock)."""
     question_sets: QuestionSetService
     service: SignOnService
 
@@ -89,14 +88,15 @@ def signon_world(redis_url: str, question_dir: Path) -> Iterator[SignOnWorld]:
         engine = RunEngine(redis.Redis.from_url(redis_url, decode_responses=True))
         tokens = RunTokens(SecretsManagerKeys(SECRET_ID, client=secrets_client))
         pusher = RecordingPusher()
+        fanout = InProcessFanOut(engine, pusher, engine.clock)
         service = SignOnService(
             engine,
             tokens,
-            pusher,
+            fanout,
             ws_url=WS_URL,
             load_questions=lambda owner, set_id: load_questions(owner, set_id, service=question_sets),
         )
-        yield SignOnWorld(engine, tokens, pusher, question_sets, service)
+        yield SignOnWorld(engine, tokens, pusher, fanout, question_sets, service)
 
 
 class FakeLambdaContext:

@@ -17,7 +17,7 @@ from speedrun.engine.requests import (
     parse_fields,
     read_envelope,
 )
-from speedrun.engine.scripts import SCRIPT_NAMES, script_source
+from speedrun.engine.scripts import LUA_CONSTANTS, SCRIPT_NAMES, script_source
 from speedrun.engine.store import DEFAULT_RUN_DURATION_S, run_duration_s
 from speedrun.errors import BadRequest, TooLarge
 from tests.support.engine_harness import run_config
@@ -149,10 +149,12 @@ def test_error_frames_echo_the_request_id_only_when_given() -> None:
     assert "request_id" not in frames.error("bad_request", "no", None)
 
 
-def test_every_script_gets_the_common_prelude() -> None:
+def test_every_script_gets_the_shared_constants_then_the_common_prelude() -> None:
+    constants = "".join(f"local {key} = {value}\n" for key, value in LUA_CONSTANTS.items())
+    assert "local PARTICIPANT_BOARD = 10\n" in constants
     for name in SCRIPT_NAMES:
         source = script_source(name)
-        assert source.startswith("-- Prelude of every engine script")
+        assert source.startswith(constants + "-- Prelude of every engine script")
         assert "redis.call" in source
 
 

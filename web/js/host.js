@@ -1,9 +1,12 @@
 // Host page: sign in, upload and pick question sets, open a speed-run, run the lobby, watch it
 // live, and read the results. The run's host token lives in sessionStorage, so a reload resumes.
+// What each server message does to the run is decided by host_state.js (pure); this module draws
+// the run and does the I/O.
 import { ApiError, apiFetch, apiJson } from "./api.js";
 import { currentIdToken, currentUserName, SignInError, signIn, signOut } from "./auth.js";
 import { formatDuration, serverClock } from "./clock.js";
 import { announce, byId, el, formatPoints, showScreen } from "./dom.js";
+import { applyHostMessage, applyLeaderboard, newHostRun, participantCount } from "./host_state.js";
 import { LiveSocket } from "./live.js";
 import { forgetAllHostTokens, forgetHostToken, hostTokenFor, rememberHostToken, runAction, runStatusText } from "./runs.js";
 import { appendChat, renderConnection, renderLeaderboard, renderOutcomeChart, wireChat } from "./views.js";
@@ -174,14 +177,13 @@ function reopenRun(item) {
     renderRuns();
     return;
   }
-  hostRun = {
+  hostRun = newHostRun({
     ...held,
     name: item.name || held.name,
     question_count: item.question_count,
-    participants: {},
-    leaderboard: [],
+    participant_count: item.participant_count,
     status: item.status,
-  };
+  });
   saveRun();
   startLive();
 }
@@ -191,18 +193,16 @@ async function openResults(item) {
   const status = byId("runs-status");
   try {
     const results = await apiJson(`/api/speedruns/${encodeURIComponent(item.run_id)}/results`, { token: currentIdToken() });
-    hostRun = {
+    hostRun = newHostRun({
       speedrun_id: item.run_id,
       name: item.name,
       join_code: item.join_code,
       question_count: (results.questions || []).length || item.question_count,
-      participants: {},
-      leaderboard: [],
       status: "completed",
       reason: item.completion_reason,
       results,
-    };
-    if (Array.isArray(results.leaderboard)) mergeLeaderboard(results.leaderboard);
+    });
+    if (Array.isArray(results.leaderboard)) hostRun = applyLeaderboard(hostRun, results.leaderboard);
     forgetHostToken(sessionStorage, item.run_id);
     saveRun();
     render();
@@ -409,14 +409,12 @@ async function onCreate(event) {
   try {
     const created = await apiJson("/api/signon/speedruns", { method: "POST", json: body, token: currentIdToken() });
     rememberHostToken(sessionStorage, created, name || (set && set.name) || "Speed-run");
-    hostRun = {
+    hostRun = newHostRun({
       ...created,
       name: name || (set && set.name) || "Speed-run",
       question_count: questionCount,
-      participants: {},
-      leaderboard: [],
       status: "lobby",
-    };
+    });
     saveRun();
     startLive();
   } catch (err) {
@@ -459,9 +457,8 @@ async function loadPersistedResults() {
     if (!hostRun) return;
     if (live) live.close();
     live = null;
-    hostRun.status = "completed";
-    hostRun.results = results;
-    if (Array.isArray(results.leaderboard)) mergeLeaderboard(results.leaderboard);
+    hostRun = { ...hostRun, status: "completed", results };
+    if (Array.isArray(results.leaderboard)) hostRun = applyLeaderboard(hostRun, results.leaderboard);
     saveRun();
     render();
   } catch {
@@ -469,64 +466,8 @@ async function loadPersistedResults() {
   }
 }
 
-function participant(id, name) {
-  if (!hostRun.participants[id]) {
-    hostRun.participants[id] = { participant_id: id, name: name || "?", answers: {}, score: 0, answered: 0, connected: true, finished: false };
-  }
-  if (name) hostRun.participants[id].name = name;
-  return hostRun.participants[id];
-}
-
 function onMessage(message, action) {
   switch (message.type) {
-    case "state":
-      onState(message);
-      break;
-    case "participant_joined":
-      participant(message.participant_id, message.name);
-      break;
-    case "participant_left":
-      delete hostRun.participants[message.participant_id];
-      break;
-    case "started":
-      serverClock.observe(message.started_at);
-      Object.assign(hostRun, {
-        status: "running",
-        started_at: message.started_at,
-        ends_at: message.ends_at,
-        question_count: message.question_count ?? hostRun.question_count,
-      });
-      break;
-    case "participant_answered": {
-      const who = participant(message.participant_id, message.name);
-      who.answers[message.index] = message.outcome;
-      who.score = message.score ?? who.score;
-      who.answered = Math.max(who.answered, Object.keys(who.answers).length);
-      break;
-    }
-    case "participant_finished": {
-      const who = participant(message.participant_id, message.name);
-      who.finished = true;
-      who.score = message.score ?? who.score;
-      who.elapsed_ms = message.elapsed_ms;
-      break;
-    }
-    case "leaderboard":
-      mergeLeaderboard(message.entries || []);
-      break;
-    case "completed":
-      serverClock.observe(message.completed_at);
-      hostRun.status = "completed";
-      hostRun.reason = message.reason;
-      mergeLeaderboard(message.leaderboard || hostRun.leaderboard);
-      live.send({ action: "results" });
-      break;
-    case "results":
-      hostRun.results = message;
-      forgetHostToken(sessionStorage, hostRun.speedrun_id); // nothing left to reconnect to
-      if (Array.isArray(message.leaderboard)) mergeLeaderboard(message.leaderboard);
-      live.close(); // the run is over and durable soon; nothing more will come
-      break;
     case "message":
       serverClock.observe(message.sent_at);
       appendChat(message, "host", (id) => (hostRun.participants[id] || {}).name || id);
@@ -534,8 +475,27 @@ function onMessage(message, action) {
     case "error":
       onError(message, action);
       return;
+    case "started":
+      serverClock.observe(message.started_at);
+      break;
+    case "completed":
+      serverClock.observe(message.completed_at);
+      break;
     default:
-      return; // pong and anything newer than this client
+      break;
+  }
+  if (!hostRun) return;
+  const before = hostRun;
+  hostRun = applyHostMessage(hostRun, message);
+  // Unchanged: pong, anything newer than this client, or a stale push. A `state` reply always redraws
+  // (it is what takes the page off the loading screen after a connect).
+  if (hostRun === before && message.type !== "state") return;
+  if (hostRun.status === "completed" && !hostRun.results && (message.type === "completed" || message.type === "state")) {
+    live.send({ action: "results" });
+  }
+  if (message.type === "results") {
+    forgetHostToken(sessionStorage, hostRun.speedrun_id); // nothing left to reconnect to
+    live.close(); // the run is over and durable soon; nothing more will come
   }
   saveRun();
   scheduleRender();
@@ -551,39 +511,6 @@ function scheduleRender() {
     renderPending = false;
     if (hostRun) render();
   });
-}
-
-function onState(state) {
-  hostRun.status = state.status;
-  hostRun.name = state.name || hostRun.name;
-  hostRun.question_count = state.question_count ?? hostRun.question_count;
-  hostRun.started_at = state.started_at ?? hostRun.started_at;
-  hostRun.ends_at = state.ends_at ?? hostRun.ends_at;
-  hostRun.chat = state.chat ?? hostRun.chat;
-  const seen = new Set();
-  for (const entry of Array.isArray(state.participants) ? state.participants : []) {
-    const who = participant(entry.participant_id, entry.name);
-    who.connected = entry.connected !== false;
-    who.finished = Boolean(entry.finished);
-    seen.add(entry.participant_id);
-  }
-  if (Array.isArray(state.participants)) {
-    for (const id of Object.keys(hostRun.participants)) if (!seen.has(id)) delete hostRun.participants[id];
-  }
-  const board = Array.isArray(state.leaderboard) ? state.leaderboard : (state.leaderboard || {}).entries;
-  if (board) mergeLeaderboard(board);
-  if (state.status === "completed" && !hostRun.results) live.send({ action: "results" });
-}
-
-function mergeLeaderboard(entries) {
-  hostRun.leaderboard = entries;
-  for (const entry of entries) {
-    const who = participant(entry.participant_id, entry.name);
-    who.score = entry.score ?? who.score;
-    who.answered = Math.max(entry.answered ?? 0, Object.keys(who.answers).length);
-    who.elapsed_ms = entry.elapsed_ms ?? who.elapsed_ms;
-    who.rank = entry.rank;
-  }
 }
 
 function onError(error, action) {
@@ -613,7 +540,7 @@ function renderLobby() {
   byId("join-link").textContent = joinLink();
   byId("join-link").href = joinLink();
   const people = Object.values(hostRun.participants);
-  byId("lobby-count").textContent = people.length;
+  byId("lobby-count").textContent = Math.max(participantCount(hostRun), people.length);
   byId("lobby-participants").replaceChildren(
     ...people.map((who) =>
       el(
@@ -647,7 +574,7 @@ function renderLive() {
   const people = Object.values(hostRun.participants).sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9));
   byId("live-title").textContent = `${hostRun.name} — live`;
   byId("live-code").textContent = hostRun.join_code;
-  byId("live-count").textContent = people.length;
+  byId("live-count").textContent = Math.max(participantCount(hostRun), people.length);
   byId("live-finished").textContent = people.filter((who) => who.finished).length;
   byId("answers-head").replaceChildren(
     el(

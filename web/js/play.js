@@ -1,11 +1,14 @@
 // Participant page: join with a code and a nickname, then answer one question at a time over the
 // WebSocket. The token lives in sessionStorage, so a reload or a network drop reconnects and `sync`s.
+// What each server message means is decided by play_state.js (pure); this module draws the result
+// and does the I/O.
 import { ApiError, apiJson } from "./api.js";
 import { serverReachable } from "./config.js";
 import { serverClock, toEpochMs } from "./clock.js";
 import { announce, byId, el, formatElapsed, formatPoints, showScreen } from "./dom.js";
 import { LiveSocket } from "./live.js";
-import { appendChat, renderConnection, renderLeaderboard, wireChat } from "./views.js";
+import { afterFeedback, applyPlayMessage, initialPlayState, takeOutbox } from "./play_state.js";
+import { appendChat, renderConnection, renderLeaderboard, renderRecentNames, wireChat } from "./views.js";
 
 const SESSION_KEY = "speedrun.play.session";
 const RESULTS_KEY = "speedrun.play.results";
@@ -15,9 +18,9 @@ const GIVE_UP_AFTER_FAILURES = 6; // failed connects in a row before we say the 
 
 let session = readJson(SESSION_KEY);
 let live = null;
-const run = { status: null, name: "", questionCount: 0, questionDurationS: 20, score: 0, rank: null, count: 0 };
-let leaderboard = [];
-/** The question on screen: {question, selected: Set, answered, result, timeoutSent}. */
+/** The run as this participant knows it (play_state.js). */
+let play = initialPlayState();
+/** The on-screen question's controls: {index, selected: Set, sent, timeoutSent, spokenMark}. */
 let current = null;
 let countdownTimer = null;
 
@@ -91,6 +94,7 @@ function leave(message) {
   live = null;
   stopCountdown();
   current = null;
+  play = initialPlayState();
   session = null;
   sessionStorage.removeItem(SESSION_KEY);
   showJoin(message);
@@ -104,6 +108,8 @@ function startLive() {
   byId("score-chip").hidden = false;
   byId("chat-panel").hidden = false;
   byId("lobby-name").textContent = session.name;
+  play = initialPlayState({ participantId: session.participant_id || null, name: "" });
+  current = null;
   showScreen("screen-loading");
   live = new LiveSocket(session.ws_url, session.participant_token, onMessage, onStatus);
   live.connect();
@@ -133,87 +139,79 @@ async function checkRefused() {
 
 function onMessage(message, action) {
   switch (message.type) {
-    case "state":
-      return onState(message);
-    case "participant_joined":
-      run.count = message.participant_count ?? run.count + 1;
-      byId("lobby-count").textContent = run.count;
-      return undefined;
-    case "participant_left":
-      if (message.participant_id === session.participant_id) {
-        leave("The host removed you from this speed-run.");
-      }
-      return undefined;
-    case "started":
-      serverClock.observe(message.started_at);
-      run.status = "running";
-      run.questionCount = message.question_count ?? run.questionCount;
-      run.questionDurationS = message.question_duration_s ?? run.questionDurationS;
-      return askQuestion(0);
-    case "question":
-      serverClock.observe(message.served_at);
-      return showQuestion(message);
-    case "answer_result":
-      return showResult(message);
-    case "leaderboard":
-      leaderboard = message.entries || [];
-      return renderBoard();
-    case "completed":
-      serverClock.observe(message.completed_at);
-      run.status = "completed";
-      leaderboard = message.leaderboard || leaderboard;
-      stopCountdown();
-      renderBoard();
-      live.send({ action: "results" });
-      return undefined;
-    case "results":
-      sessionStorage.setItem(RESULTS_KEY, JSON.stringify({ results: message, leaderboard, session }));
-      showResults(message);
-      live.close(); // the run is over; its live state (and our token) will go away
-      return undefined;
     case "message":
       serverClock.observe(message.sent_at);
-      return appendChat(message, session.participant_id);
+      return appendChat(message, play.participantId || session.participant_id);
     case "error":
       return onError(message, action);
+    case "started":
+      serverClock.observe(message.started_at);
+      break;
+    case "question":
+      serverClock.observe(message.served_at);
+      break;
+    case "completed":
+      serverClock.observe(message.completed_at);
+      break;
     default:
-      return undefined; // pong and anything newer than this client
+      break;
+  }
+  commit(applyPlayMessage(play, message));
+  if (message.type === "results" && play.results === message && session) {
+    sessionStorage.setItem(
+      RESULTS_KEY,
+      JSON.stringify({ results: message, leaderboard: play.leaderboard, questionCount: play.questionCount, session }),
+    );
+    if (live) live.close(); // the run is over; its live state (and our token) will go away
+  }
+  return undefined;
+}
+
+/** Takes the new state: sends what it asks for, then draws what changed. */
+function commit(next) {
+  const before = play;
+  const { frames, state } = takeOutbox(next);
+  play = state;
+  if (play.removed) {
+    leave("The host removed you from this speed-run.");
+    return;
+  }
+  if (session && play.participantId) session.participant_id = play.participantId;
+  for (const frame of frames) if (live) live.send(frame);
+  renderStatus();
+  renderScreen(before);
+}
+
+/** The parts that follow the state whatever the screen: score, lobby, leaderboard, chat. */
+function renderStatus() {
+  byId("lobby-run-name").textContent = play.name || "the speed-run";
+  byId("lobby-count").textContent = play.count || 0;
+  renderRecentNames(byId("lobby-recent"), play.recent);
+  byId("lobby-recent-block").hidden = !play.recent.length;
+  // The host may allow chat; without it a participant can only read what the host sends.
+  if (play.chat !== undefined) byId("chat-form").hidden = !play.chat;
+  updateScore();
+  renderBoard();
+  if (play.status === "completed") {
+    // Over: nothing more can be answered; the results replace this screen as soon as they come.
+    stopCountdown();
+    for (const button of byId("options").children) button.disabled = true;
+    byId("submit-answer").disabled = true;
+    byId("next-question").hidden = true;
   }
 }
 
-function onState(state) {
-  run.status = state.status;
-  run.name = state.name || run.name;
-  run.questionCount = state.question_count ?? run.questionCount;
-  run.questionDurationS = state.question_duration_s ?? run.questionDurationS;
-  run.score = state.score ?? run.score;
-  run.rank = state.rank ?? run.rank;
-  run.count = state.participants ?? state.participant_count ?? run.count;
-  if (Array.isArray(state.leaderboard)) leaderboard = state.leaderboard;
-  else if (state.leaderboard && Array.isArray(state.leaderboard.entries)) leaderboard = state.leaderboard.entries;
-  if (state.participant_id) session.participant_id = state.participant_id;
-  // The host may allow chat; without it a participant can only read what the host sends.
-  if (state.chat !== undefined) byId("chat-form").hidden = !state.chat;
-  byId("lobby-run-name").textContent = run.name || "the speed-run";
-  byId("lobby-count").textContent = typeof run.count === "number" ? run.count : 0;
-  updateScore();
-  renderBoard();
-
-  if (run.status === "lobby") {
-    showScreen("screen-lobby");
-  } else if (run.status === "running") {
-    const next = state.next_index ?? 0;
-    const showingFeedbackFor = current && current.result ? current.question.index : null;
-    if (next >= run.questionCount) {
-      if (showingFeedbackFor === null) showWaiting();
-    } else if (showingFeedbackFor !== next - 1) {
-      const served = state.current_question;
-      if (served && served.index === next) showQuestion(served);
-      else askQuestion(next); // the current question comes back with its original deadline
-    }
-  } else if (run.status === "completed") {
-    stopCountdown();
-    live.send({ action: "results" });
+function renderScreen(before) {
+  const moved = play.screen !== before.screen || play.question !== before.question;
+  if (moved || (play.screen === "results" && play.results !== before.results)) {
+    if (play.screen === "lobby") showScreen("screen-lobby");
+    else if (play.screen === "question") {
+      showQuestion(play.question);
+      if (play.result) showResult(play.result);
+    } else if (play.screen === "waiting") showWaiting();
+    else if (play.screen === "results") showResults(play.results);
+  } else if (play.screen === "question" && play.result && play.result !== before.result) {
+    showResult(play.result);
   }
 }
 
@@ -236,22 +234,17 @@ function onError(error, action) {
 
 // ---------- questions ----------
 
-function askQuestion(index) {
-  live.send({ action: "question", index });
-}
-
 function showQuestion(question) {
-  if (current && current.question.index === question.index && !current.result) {
+  if (current && current.index === question.index && !play.result) {
     // Served again (after a reconnect), so the server has no answer for it: keep the selection and
     // let an answer that was lost with the old socket be sent again.
-    current.question = question;
     current.sent = false;
     current.timeoutSent = false;
   } else {
-    current = { question, selected: new Set(), result: null, timeoutSent: false, sent: false };
+    current = { index: question.index, selected: new Set(), timeoutSent: false, sent: false };
   }
   const many = (question.select_count || 1) > 1;
-  byId("question-progress").textContent = `Question ${question.index + 1} of ${run.questionCount || "?"}`;
+  byId("question-progress").textContent = `Question ${question.index + 1} of ${play.questionCount || "?"}`;
   byId("question-category").textContent = question.category || "";
   byId("question-category").hidden = !question.category;
   byId("question-text").textContent = question.text;
@@ -287,9 +280,15 @@ function showQuestion(question) {
   startCountdown();
 }
 
+/** Whether the question on screen can still be answered from this page. */
+function answerable() {
+  return Boolean(current && play.question && play.question.index === current.index && !play.result && play.status !== "completed");
+}
+
 function choose(optionIndex) {
-  if (!current || current.result || current.sent) return;
-  const { question, selected } = current;
+  if (!answerable() || current.sent) return;
+  const question = play.question;
+  const { selected } = current;
   if ((question.select_count || 1) === 1) {
     selected.clear();
     selected.add(optionIndex);
@@ -305,9 +304,9 @@ function choose(optionIndex) {
 }
 
 function submitAnswer() {
-  if (!current || current.result || current.sent) return;
+  if (!answerable() || current.sent) return;
   const selected = [...current.selected].sort((a, b) => a - b);
-  if (live.send({ action: "answer", index: current.question.index, selected })) {
+  if (live && live.send({ action: "answer", index: current.index, selected })) {
     current.sent = true;
     for (const button of byId("options").children) {
       button.disabled = true;
@@ -322,9 +321,9 @@ function submitAnswer() {
 function startCountdown() {
   stopCountdown();
   const tick = () => {
-    if (!current || current.result) return stopCountdown();
-    const { question } = current;
-    const totalMs = toEpochMs(question.deadline) - toEpochMs(question.served_at) || run.questionDurationS * 1000;
+    if (!answerable()) return stopCountdown();
+    const question = play.question;
+    const totalMs = toEpochMs(question.deadline) - toEpochMs(question.served_at) || play.questionDurationS * 1000;
     const leftMs = serverClock.remainingMs(question.deadline) ?? 0;
     byId("countdown-fill").style.transform = `scaleX(${Math.min(1, leftMs / totalMs)})`;
     byId("countdown-fill").dataset.urgent = String(leftMs < 5000);
@@ -337,7 +336,7 @@ function startCountdown() {
     }
     if (leftMs <= 0 && !current.timeoutSent && !current.sent) {
       // Out of time: give the question up, the server answers with outcome "timeout".
-      current.timeoutSent = live.send({ action: "timeout", index: question.index });
+      current.timeoutSent = Boolean(live) && live.send({ action: "timeout", index: question.index });
     }
   };
   tick();
@@ -351,18 +350,10 @@ function stopCountdown() {
 
 const OUTCOME_TEXT = { correct: "Correct!", incorrect: "Not quite.", timeout: "Time's up." };
 
+/** The feedback of the question on screen (play_state.js matched the result to it by index). */
 function showResult(result) {
   stopCountdown();
-  run.score = result.score ?? run.score;
-  run.rank = result.rank ?? run.rank;
-  updateScore();
-  if (!current || current.question.index !== result.index) {
-    // A result for a question no longer on screen (e.g. after a reload): just move on.
-    if (result.finished) showWaiting();
-    else askQuestion(result.index + 1);
-    return;
-  }
-  current.result = result;
+  if (!current || current.index !== result.index) return;
   const correct = new Set(result.correct_options || []);
   for (const button of byId("options").children) {
     const index = Number(button.dataset.index);
@@ -386,43 +377,36 @@ function showResult(result) {
 }
 
 function nextQuestion() {
-  if (!current || !current.result) return;
-  if (current.result.finished) showWaiting();
-  else askQuestion(current.result.index + 1);
+  commit(afterFeedback(play));
 }
 
 function showWaiting() {
   stopCountdown();
-  byId("waiting-score").textContent = formatPoints(run.score);
-  byId("waiting-rank").textContent = run.rank ?? "–";
   showScreen("screen-waiting");
 }
 
 // ---------- scores and results ----------
 
 function updateScore() {
-  byId("score-value").textContent = formatPoints(run.score);
+  byId("score-value").textContent = formatPoints(play.score);
+  byId("waiting-score").textContent = formatPoints(play.score);
+  byId("waiting-rank").textContent = play.rank ?? "–";
 }
 
 function renderBoard() {
   const panel = byId("leaderboard-panel");
-  panel.hidden = !leaderboard.length && run.status !== "completed";
-  renderLeaderboard(byId("leaderboard-body"), leaderboard, {
-    highlightId: session && session.participant_id,
-    questionCount: run.questionCount,
+  panel.hidden = !play.leaderboard.length && play.status !== "completed";
+  renderLeaderboard(byId("leaderboard-body"), play.leaderboard, {
+    highlightId: play.participantId || (session && session.participant_id),
+    questionCount: play.questionCount,
   });
-  const me = leaderboard.find((entry) => session && entry.participant_id === session.participant_id);
-  if (me) run.rank = me.rank;
 }
 
 function showResults(results) {
   stopCountdown();
-  run.status = "completed";
-  run.score = results.score ?? run.score;
-  run.rank = results.rank ?? run.rank;
   updateScore();
   byId("results-summary").textContent =
-    `You scored ${formatPoints(run.score)} points, rank ${run.rank ?? "–"}, in ${formatElapsed(results.elapsed_ms)}.`;
+    `You scored ${formatPoints(play.score)} points, rank ${play.rank ?? "–"}, in ${formatElapsed(results.elapsed_ms)}.`;
   const review = byId("results-review");
   review.replaceChildren(
     ...(results.questions || []).map((question) => {
@@ -466,10 +450,10 @@ function showResults(results) {
 // ---------- keyboard ----------
 
 function onKey(event) {
-  if (document.body.dataset.screen !== "screen-question" || !current || current.result) return;
+  if (document.body.dataset.screen !== "screen-question" || !answerable()) return;
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
   const number = Number(event.key);
-  if (Number.isInteger(number) && number >= 1 && number <= current.question.options.length) {
+  if (Number.isInteger(number) && number >= 1 && number <= play.question.options.length) {
     event.preventDefault();
     choose(number - 1);
   }
@@ -499,7 +483,16 @@ async function main() {
   }
   if (finished && (!session || finished.session.speedrun_id === session.speedrun_id)) {
     session = finished.session;
-    leaderboard = finished.leaderboard || [];
+    play = initialPlayState({
+      participantId: session.participant_id || null,
+      status: "completed",
+      questionCount: finished.questionCount || 0,
+      leaderboard: finished.leaderboard || [],
+      results: finished.results,
+      score: finished.results.score ?? 0,
+      rank: finished.results.rank ?? null,
+      screen: "results",
+    });
     byId("score-chip").hidden = false;
     showResults(finished.results);
     return;

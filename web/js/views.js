@@ -1,4 +1,5 @@
-// Views the host and participant pages share: leaderboard table, per-question chart, connection badge.
+// Views the host and participant pages share: leaderboard table, per-question chart, connection badge,
+// the lobby's latest joiners.
 import { el, formatElapsed, formatPoints } from "./dom.js";
 
 /** Renders leaderboard entries [{rank, participant_id, name, score, answered, elapsed_ms}] into a table body. */
@@ -22,6 +23,11 @@ export function renderLeaderboard(tbody, entries, { highlightId, questionCount }
   if (!entries || entries.length === 0) {
     tbody.append(el("tr", {}, el("td", { colspan: 5, class: "empty", text: "No scores yet." })));
   }
+}
+
+/** The latest joiners' names (newest last, as `lobby.recent` lists them) as a list of tags. */
+export function renderRecentNames(list, names) {
+  list.replaceChildren(...(names || []).map((name) => el("li", { class: "tag", text: name })));
 }
 
 const OUTCOMES = [

@@ -1,9 +1,10 @@
 """Pushing messages to WebSocket clients through API Gateway's `@connections` API.
 
-One `@connections` call per recipient per message (architecture.md, limits): a broadcast is many
-calls, sent in parallel on a bounded thread pool. A stale connection (410 Gone) is reported so the
-caller can forget it; throttling is retried with backoff; any other failure is logged and counted
-so one bad connection never breaks a broadcast.
+One `@connections` call per recipient per message (architecture.md, limits): a batch is many
+calls, sent in parallel on a bounded thread pool, optionally paced (`RateLimiter`). A stale
+connection (410 Gone) is reported so the caller can forget it; throttling is retried with jittered
+backoff; what still fails is reported as retryable (throttled, 5xx, network) or not, so one bad
+connection never breaks a batch and the caller decides what to try again.
 """
 
 from __future__ import annotations
@@ -52,7 +53,43 @@ class SendReport:
     gone: list[str]
     """Connection ids that answered 410 Gone: the client is no longer there."""
     failed: list[str] = field(default_factory=list)
-    """Connection ids whose push failed otherwise (logged); the message did not reach them."""
+    """Connection ids whose push failed for good (logged: refused, malformed); it did not reach them."""
+    retryable: list[str] = field(default_factory=list)
+    """Connection ids whose push was still throttled after every attempt, or met a 5xx or network
+    error: worth sending again later."""
+    throttled_calls: int = 0
+    """Calls answered 429 / LimitExceededException (each retry counted)."""
+
+
+class RateLimiter:
+    """At most `rate_per_s` acquisitions a second after a first `burst`, shared by every thread of
+    one process: the generic cell rate algorithm (a token bucket of `burst` tokens refilled at the
+    rate, kept as the next acquisition's theoretical time), so a caller sleeps exactly until its slot."""
+
+    def __init__(
+        self,
+        rate_per_s: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate_per_s = rate_per_s
+        self._interval = 1 / rate_per_s
+        self._tolerance = ((burst if burst is not None else max(1.0, rate_per_s / 10)) - 1) * self._interval
+        self._clock = clock
+        self._sleep = sleep
+        self._theoretical = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            theoretical = max(self._theoretical, now)
+            self._theoretical = theoretical + self._interval
+        wait = theoretical - self._tolerance - now
+        if wait > 0:
+            self._sleep(wait)
 
 
 class Pusher(Protocol):
@@ -71,6 +108,7 @@ class _Outcome(Enum):
     SENT = "sent"
     GONE = "gone"
     FAILED = "failed"
+    RETRYABLE = "retryable"
 
 
 def encode_message(message: dict[str, Any]) -> bytes:
@@ -112,12 +150,16 @@ class ConnectionsPusher(Pusher):
         max_attempts: int = MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        pace: RateLimiter | None = None,
     ) -> None:
         self._client = client
         self._max_workers = max_workers
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._jitter = jitter
+        self._pace = pace
+        self._throttled = 0
+        self._throttled_lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
 
@@ -135,6 +177,8 @@ class ConnectionsPusher(Pusher):
             if id(push.message) not in encoded:
                 encoded[id(push.message)] = encode_message(push.message)
         jobs = [(push.connection_id, encoded[id(push.message)]) for push in pushes]
+        with self._throttled_lock:
+            throttled_before = self._throttled
         if len(jobs) == 1:
             outcomes = [self._post(*jobs[0])]
         else:
@@ -145,10 +189,17 @@ class ConnectionsPusher(Pusher):
                 report.sent += 1
             elif outcome is _Outcome.GONE:
                 report.gone.append(connection_id)
+            elif outcome is _Outcome.RETRYABLE:
+                report.retryable.append(connection_id)
             else:
                 report.failed.append(connection_id)
-        if report.failed:
-            logger.warning("pushes failed", extra={"failed": len(report.failed), "of": len(jobs)})
+        with self._throttled_lock:
+            report.throttled_calls = self._throttled - throttled_before
+        if report.failed or report.retryable:
+            logger.warning(
+                "pushes failed",
+                extra={"failed": len(report.failed), "retryable": len(report.retryable), "of": len(jobs)},
+            )
         return report
 
     def close(self, connection_id: str) -> bool:
@@ -162,16 +213,21 @@ class ConnectionsPusher(Pusher):
 
     def _post(self, connection_id: str, data: bytes) -> _Outcome:
         try:
-            self._with_retries(lambda: self.client.post_to_connection(ConnectionId=connection_id, Data=data))
+            self._with_retries(lambda: self._paced_post(connection_id, data))
         except ClientError as exc:
             if _is_gone(exc):
                 return _Outcome.GONE
             logger.warning("push failed", extra={"connection_id": connection_id, "code": _error_code(exc)})
-            return _Outcome.FAILED
+            return _Outcome.RETRYABLE if _is_throttled(exc) or _is_server_error(exc) else _Outcome.FAILED
         except BotoCoreError as exc:
             logger.warning("push failed", extra={"connection_id": connection_id, "error": type(exc).__name__})
-            return _Outcome.FAILED
+            return _Outcome.RETRYABLE
         return _Outcome.SENT
+
+    def _paced_post(self, connection_id: str, data: bytes) -> None:
+        if self._pace is not None:
+            self._pace.acquire()
+        self.client.post_to_connection(ConnectionId=connection_id, Data=data)
 
     def _with_retries(self, call: Callable[[], object]) -> None:
         """Run `call`, retrying throttling with exponential backoff and full jitter."""
@@ -180,7 +236,11 @@ class ConnectionsPusher(Pusher):
                 call()
                 return
             except ClientError as exc:
-                if not _is_throttled(exc) or attempt == self._max_attempts - 1:
+                if not _is_throttled(exc):
+                    raise
+                with self._throttled_lock:
+                    self._throttled += 1
+                if attempt == self._max_attempts - 1:
                     raise
                 self._sleep(self._jitter() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
 
@@ -198,6 +258,10 @@ def _error_code(exc: ClientError) -> str:
 def _is_gone(exc: ClientError) -> bool:
     # The HTTP status too: a gateway that answers a bare 410 (no error body) means the same.
     return _error_code(exc) in GONE_CODES or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 410
+
+
+def _is_server_error(exc: ClientError) -> bool:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0) >= 500
 
 
 def _is_throttled(exc: ClientError) -> bool:

@@ -59,6 +59,9 @@ class QueueSpec:
     max_receive_count: int = 5
     batch_size: int = 10
     max_batching_window_s: int = 0
+    max_concurrency: int | None = None
+    """At most this many invocations of the consumer at once (the event source's maximum concurrency,
+    2..1000; locally as many pollers); None: Lambda scales the consumer as it sees fit."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class Needs:
     """Read the run-token signing keys from Secrets Manager."""
     push_to_connections: bool = False
     """Call the WebSocket API's @connections endpoint (POST, DELETE)."""
+    ws_url: bool = False
+    """Tell clients the WebSocket API's URL (sign-on's replies)."""
     cognito_tokens: bool = False
     """Verify Cognito ID tokens in the function (speedrun.identity), on routes API Gateway lets through
     unverified: the function gets the pool's issuer and client id."""
@@ -131,6 +136,7 @@ IDEMPOTENCY = "idempotency"
 COMPLETION_QUEUE = "completion"
 PLAYERS_QUEUE = "players"
 DEADLINES_QUEUE = "deadlines"
+PUSHES_QUEUE = "pushes"
 
 QUEUES: tuple[QueueSpec, ...] = (
     # One job per completed run, deduplicated by run id.
@@ -140,6 +146,11 @@ QUEUES: tuple[QueueSpec, ...] = (
     # Run deadlines: a delayed message per run (second precision; re-delayed in <= 15 min hops),
     # so an idle run still completes. Standard queue: FIFO queues have no per-message delay.
     QueueSpec(name=DEADLINES_QUEUE, fifo=False, max_receive_count=5, batch_size=10),
+    # Broadcasts and flushes for the fan-out function (architecture rule 9). Standard queue: deliveries
+    # of one broadcast go out in parallel, and flushes are delayed messages. Two deliveries of at most
+    # 500 recipients an invocation, at most 4 invocations at once: the fan-out's pace is capped at
+    # 4 x speedrun.fanout.service.PUSHES_PER_SECOND, 40 % of API Gateway's account throttle.
+    QueueSpec(name=PUSHES_QUEUE, fifo=False, max_receive_count=3, batch_size=2, max_concurrency=4),
 )
 
 WS_ROUTE_KEYS: tuple[str, ...] = (
@@ -192,7 +203,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Players: a join naming a claimed player handle must come from the handle's account.
             tables={QUESTION_SETS: Access.READ, PLAYERS: Access.READ},
             token_secret=True,
-            push_to_connections=True,
+            # A join's pushes (the host's notification, the lobby update) are coalesced and sent by the fan-out.
+            send_to_queues=(PUSHES_QUEUE,),
+            ws_url=True,
             cognito_tokens=True,
         ),
         memory_mb=512,
@@ -208,12 +221,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="speedrun",
-        description="Every WebSocket route of a speed-run: one atomic Redis script per action, pushes to @connections.",
+        description=(
+            "Every WebSocket route of a speed-run: one atomic Redis script per action; broadcasts go to the fan-out."
+        ),
         ws_route_keys=WS_ROUTE_KEYS,
         needs=Needs(
             redis=True,
             tables={RUNS: Access.READ, RESULTS: Access.READ},
-            send_to_queues=(COMPLETION_QUEUE, DEADLINES_QUEUE),
+            send_to_queues=(COMPLETION_QUEUE, DEADLINES_QUEUE, PUSHES_QUEUE),
+            # Closing a token's replaced connections, and telling a refused one why: no broadcasts.
             push_to_connections=True,
         ),
         memory_mb=512,
@@ -225,10 +241,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         queue_trigger=DEADLINES_QUEUE,
         needs=Needs(
             redis=True,
-            send_to_queues=(COMPLETION_QUEUE, DEADLINES_QUEUE),
-            push_to_connections=True,
+            send_to_queues=(COMPLETION_QUEUE, DEADLINES_QUEUE, PUSHES_QUEUE),
         ),
         memory_mb=256,
+        timeout_s=30,
+    ),
+    FunctionSpec(
+        name="fanout",
+        description="Posts queued broadcasts to @connections in paced parallel batches; sends runs' coalesced pushes.",
+        queue_trigger=PUSHES_QUEUE,
+        needs=Needs(
+            redis=True,  # flushes read what a run coalesced; 410 Gone connections are forgotten
+            send_to_queues=(PUSHES_QUEUE,),  # the next flush, and pushes tried again after throttling
+            push_to_connections=True,
+        ),
+        memory_mb=512,
         timeout_s=30,
     ),
     FunctionSpec(

@@ -11,7 +11,11 @@ from speedrun.clock import iso_from_ms
 from speedrun.connections import encode_message
 
 PARTICIPANT_BOARD_SIZE = 10
-"""Participants see the top 10; the host sees everyone that fits in one WebSocket message."""
+"""Participants see the top 10 (pushed boards, `top` on every `answer_result`); the host sees everyone
+that fits in one WebSocket message."""
+HOST_BOARD_MAX_ENTRIES = 600
+"""A board built for a push or a snapshot reads at most this many entries from Redis: more never fit
+the host's list budget (entries encode to 90..256 bytes)."""
 
 MESSAGE_LIMIT_BYTES = 128 * 1024
 """API Gateway's WebSocket message limit: a larger frame is refused (pushed or as a route response)."""
@@ -118,6 +122,37 @@ def participant_answered(answered: dict[str, Any]) -> dict[str, Any]:
 
 def participant_finished(finished: dict[str, Any]) -> dict[str, Any]:
     return {"type": "participant_finished", **finished}
+
+
+HOST_NOTIFICATIONS = (
+    ("joined", "participant_joined", "joined"),
+    ("answered", "participant_answered", "answered"),
+    ("finished", "participant_finished", "finished"),
+)
+"""(feed kind, message type, list field) of the host's coalesced notifications, in the order they are sent."""
+
+
+def host_notifications(feed: dict[str, Any]) -> list[dict[str, Any]]:
+    """The host's notifications of one flush (protocol revision 2): per kind, one message with the
+    latest item's fields, plus the list of every item when there are several (`joined`, and this
+    project's `answered` and `finished`); a list too long for one message is split into several."""
+    frames: list[dict[str, Any]] = []
+    for kind, message_type, list_field in HOST_NOTIFICATIONS:
+        items = [entry["item"] for entry in feed["items"] if entry["kind"] == kind]
+        while items:
+            chunk = within_budget(items) or items[:1]
+            items = items[len(chunk) :]
+            frame = {"type": message_type, **chunk[-1]}
+            if kind == "joined":
+                frame["participant_count"] = feed["participant_count"]
+            if len(chunk) > 1:
+                frame[list_field] = chunk
+            frames.append(frame)
+    return frames
+
+
+def lobby(effect: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "lobby", "participant_count": effect["participant_count"], "recent": effect["recent"]}
 
 
 def leaderboard(entries: list[dict[str, Any]], participant_count: int, *, host: bool) -> dict[str, Any]:

@@ -3,7 +3,7 @@ script may touch them all on a cluster; only the join code index lives outside t
 
 from __future__ import annotations
 
-RUN_KEY_PARTS = ("meta", "questions", "players", "names", "board", "events", "conns", "chat")
+RUN_KEY_PARTS = ("meta", "questions", "players", "names", "board", "events", "conns", "chat", "feed", "watchers")
 """The order scripts receive them in KEYS (lua/common.lua names them the same way)."""
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from speedrun.connections import Push
-
 HOST = "host"
 PARTICIPANT = "participant"
 ROLES = (HOST, PARTICIPANT)
@@ -49,8 +47,9 @@ class Joined:
     participant_id: str
     name: str
     participant_count: int
-    pushes: list[Push]
-    """The `participant_joined` broadcast, for the caller (sign-on) to send."""
+    flush_in_ms: int | None
+    """When the run wants its coalesced pushes flushed (the host's `participant_joined`, the lobby
+    update), for the caller (sign-on) to ask the fan-out; None: a flush is already on its way."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 from aws_lambda_powertools import Logger
 
+from speedrun.engine.frames import HOST_BOARD_MAX_ENTRIES, PARTICIPANT_BOARD_SIZE
 from speedrun.engine.keys import run_keys
 from speedrun.errors import ERRORS_BY_CODE, DomainError, Unavailable
 
@@ -39,9 +40,16 @@ SCRIPT_NAMES = (
     "answer",
     "message",
     "finalize",
+    "flush",
     "export",
     "drop",
 )
+
+LUA_CONSTANTS = {
+    "PARTICIPANT_BOARD": PARTICIPANT_BOARD_SIZE,
+    "HOST_BOARD_MAX": HOST_BOARD_MAX_ENTRIES,
+}
+"""Facts the scripts share with the frames: defined once here, declared as Lua locals before common.lua."""
 
 
 @contextmanager
@@ -57,7 +65,8 @@ def redis_errors_as_unavailable() -> Iterator[None]:
 @cache
 def script_source(name: str) -> str:
     folder = resources.files("speedrun.engine") / "lua"
-    return (folder / "common.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
+    constants = "".join(f"local {key} = {value}\n" for key, value in LUA_CONSTANTS.items())
+    return constants + (folder / "common.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """The WebSocket side of a speed-run: every route of `lambdas/speedrun.py` and the deadline timer.
 
 Each action is one script call on the run's keys (validate, score, update the board, append the
-events); this module turns the script's reply into the direct reply frame and its effects into
-pushes (host notifications, the coalesced leaderboard, `completed`) and the completion job.
+events); this module turns the script's reply into the direct reply frame, and its effects into
+broadcasts handed to the fan-out (`started`, `participant_left`, chat, `completed`), the flush the
+run asked for (its coalesced pushes: the host's notifications, the lobby, the watchers' board) and
+the completion job. No broadcast is posted here: the reply never waits for one (architecture rule 9).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from aws_lambda_powertools import Logger
 
 from speedrun import projections, reporting
 from speedrun.connections import ConnectionsPusher, Push, Pusher
-from speedrun.engine import frames
+from speedrun.engine import broadcasts, frames
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.requests import (
     AnswerFields,
@@ -32,6 +34,7 @@ from speedrun.engine.requests import (
 from speedrun.engine.scripts import Outcome
 from speedrun.engine.store import RunEngine
 from speedrun.errors import BadRequest, DomainError, Forbidden, NotRunning, Unavailable
+from speedrun.fanout.publisher import FanOut, FanOutQueue
 from speedrun.queues import JobQueues
 from speedrun.redis_client import redis_from_settings
 from speedrun.settings import get_settings
@@ -63,13 +66,17 @@ class SpeedRunService:
         engine: RunEngine,
         pusher: Pusher,
         jobs: JobQueues,
+        fanout: FanOut,
         *,
         close_retry_delays_s: Sequence[float] = CLOSE_RETRY_DELAYS_S,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`pusher`: this function's own `@connections` calls (closing connections, telling a refused
+        one why); `fanout`: every broadcast."""
         self.engine = engine
         self.pusher = pusher
         self.jobs = jobs
+        self.fanout = fanout
         self._close_retry_delays_s = tuple(close_retry_delays_s)
         self._sleep = sleep
         self._closer: ThreadPoolExecutor | None = None
@@ -149,7 +156,7 @@ class SpeedRunService:
             raise Unavailable("the run could not be started; try again") from exc
         reply = self._run(caller, "start", caller.connection_id).reply
         frame = frames.started(reply)
-        self._deliver(caller.run_id, _broadcast(reply["conns"], frame, frame, exclude=caller.connection_id))
+        self._publish(caller.run_id, broadcasts.broadcast(reply["conns"], frame, frame, exclude=caller.connection_id))
         self.engine.persist_join_code(reply["join_code"])
         return dict(frame)
 
@@ -168,7 +175,8 @@ class SpeedRunService:
         reply = outcome.reply
         self._close_all(reply.get("close") or {})  # every connection of the participant
         left = frames.participant_left(fields.participant_id, reply["participant_count"])
-        self._apply(caller.run_id, outcome, _broadcast(reply["conns"], left, left, exclude=caller.connection_id))
+        others = broadcasts.broadcast(reply["conns"], left, left, exclude=caller.connection_id)
+        self._apply(caller.run_id, outcome, others)
         return dict(left)
 
     def _question(self, caller: Caller, body: dict[str, Any]) -> Frame:
@@ -205,7 +213,7 @@ class SpeedRunService:
         fields = parse_fields(MessageFields, body)
         reply = self._run(caller, "message", caller.slot, fields.to, fields.content, caller.connection_id).reply
         frame = frames.message(reply)
-        self._deliver(caller.run_id, [Push(conn, frame) for conn in reply["recipients"]])
+        self._publish(caller.run_id, [Push(conn, frame) for conn in reply["recipients"]])
         return dict(frame)
 
     # --- the deadline timer -------------------------------------------------------------------
@@ -252,35 +260,22 @@ class SpeedRunService:
         exclude_from_completed: str | None = None,
         job_failure_raises: bool = False,
     ) -> None:
-        """Send `pushes` plus what the script's effects call for; enqueue the completion job.
+        """Hand `pushes` plus what the script's effects call for to the fan-out, ask for the flush the
+        run wants, and enqueue the completion job.
 
         A completion job that cannot be sent after an action is logged, not raised: the action
         took effect, and the run's deadline message sends the job again (`finalize`).
         """
         effects = outcome.effects
-        host = effects.get("host")
-        if host and host.get("conn"):
-            pushes.append(Push(host["conn"], frames.participant_answered(host["answered"])))
-            if host.get("finished"):
-                pushes.append(Push(host["conn"], frames.participant_finished(host["finished"])))
-        board = effects.get("leaderboard")
-        if board:
-            pushes += _broadcast(
-                board["conns"],
-                frames.leaderboard(board["entries"], board["participant_count"], host=True),
-                frames.leaderboard(board["entries"], board["participant_count"], host=False),
-            )
-        completed = effects.get("completed")
-        if completed:
-            pushes += _broadcast(
-                completed["conns"],
-                frames.completed(completed, host=True),
-                frames.completed(completed, host=False),
-                exclude=exclude_from_completed,
-            )
-        if pushes:
-            self._deliver(run_id, pushes)
-        if completed:
+        self._publish(run_id, pushes + broadcasts.effect_pushes(effects, exclude_from_completed=exclude_from_completed))
+        delay_ms = broadcasts.flush_delay_ms(effects)
+        if delay_ms is not None:
+            try:
+                self.fanout.request_flush(run_id, delay_ms)
+            except Exception:
+                # The run asks again at its next change once FLUSH_STALE_MS has passed (common.lua).
+                logger.exception("flush not requested", extra={"run_id": run_id})
+        if effects.get("completed"):
             try:
                 self.jobs.send_completion_job(run_id)
             except Exception:
@@ -288,25 +283,15 @@ class SpeedRunService:
                     raise
                 logger.exception("completion job not sent; the deadline message sends it", extra={"run_id": run_id})
 
-    def _deliver(self, run_id: str, pushes: Sequence[Push]) -> None:
-        """Send in waves so each connection gets its frames in order (a wave is sent in parallel);
-        forget connections that answered 410 Gone (one extra Redis call, only then)."""
-        waves: list[list[Push]] = []
-        depth: dict[str, int] = {}
-        for push in pushes:
-            level = depth.get(push.connection_id, 0)
-            depth[push.connection_id] = level + 1
-            if level == len(waves):
-                waves.append([])
-            waves[level].append(push)
-        gone: set[str] = set()
-        for wave in waves:
-            try:
-                gone.update(self.pusher.send(wave).gone)
-            except Exception:
-                logger.exception("push failed", extra={"run_id": run_id, "pushes": len(wave)})
-        if gone:
-            self.engine.call("forget", run_id, *sorted(gone))
+    def _publish(self, run_id: str, pushes: Sequence[Push]) -> None:
+        """Hand broadcasts to the fan-out; the action took effect whether or not they could be queued
+        (a client that missed one catches up with `sync`)."""
+        if not pushes:
+            return
+        try:
+            self.fanout.publish(run_id, pushes)
+        except Exception:
+            logger.exception("broadcast not queued", extra={"run_id": run_id, "pushes": len(pushes)})
 
     # --- closing connections ------------------------------------------------------------------
 
@@ -369,18 +354,13 @@ def _require_role(caller: Caller, role: str) -> str:
     return caller.participant_id or ""
 
 
-def _broadcast(
-    conns: dict[str, str], host_frame: Frame, participant_frame: Frame, *, exclude: str | None = None
-) -> list[Push]:
-    """One push per connection; the host gets its own frame (a broadcast shares frame objects, so
-    each distinct frame is serialized once)."""
-    return [
-        Push(conn, host_frame if slot == HOST else participant_frame) for slot, conn in conns.items() if conn != exclude
-    ]
-
-
 @cache
 def service_from_settings() -> SpeedRunService:
     """The process's service on the configured Redis, `@connections` endpoint and queues."""
     settings = get_settings()
-    return SpeedRunService(RunEngine(redis_from_settings(settings)), ConnectionsPusher(), JobQueues(settings=settings))
+    return SpeedRunService(
+        RunEngine(redis_from_settings(settings)),
+        ConnectionsPusher(),
+        JobQueues(settings=settings),
+        FanOutQueue(settings=settings),
+    )

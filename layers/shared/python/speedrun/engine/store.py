@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from speedrun.clock import now_ms
-from speedrun.connections import Push
+from speedrun.engine import broadcasts
 from speedrun.engine.keys import join_code_key
 from speedrun.engine.models import (
     HOST,
@@ -140,14 +140,7 @@ class RunEngine:
         )
         outcome.raise_error()
         count = int(outcome.reply["participant_count"])
-        message = {
-            "type": "participant_joined",
-            "participant_id": participant_id,
-            "name": name,
-            "participant_count": count,
-        }
-        pushes = [Push(conn, message) for conn in outcome.reply["conns"].values()]
-        return Joined(run_id, participant_id, name, count, pushes)
+        return Joined(run_id, participant_id, name, count, broadcasts.flush_delay_ms(outcome.effects))
 
     def connection_allowed(self, run_id: str, role: str, participant_id: str | None) -> bool:
         if role not in (HOST, PARTICIPANT) or (role == PARTICIPANT and not participant_id):

@@ -9,10 +9,10 @@ from aws_lambda_powertools import Logger
 
 from speedrun import question_sets
 from speedrun.clock import iso_from_ms, now_ms
-from speedrun.connections import ConnectionsPusher, Pusher
 from speedrun.engine import CreatedRun, Joined, RunConfig, RunEngine
 from speedrun.engine.store import LOBBY_TTL_MS
 from speedrun.errors import Forbidden
+from speedrun.fanout.publisher import FanOut, FanOutQueue
 from speedrun.players.commands import check_owner
 from speedrun.question_sets import StoredQuestionSet
 from speedrun.redis_client import redis_from_settings
@@ -52,7 +52,7 @@ class SignOnService:
         self,
         engine: RunEngine,
         tokens: RunTokens,
-        pusher: Pusher,
+        fanout: FanOut,
         *,
         ws_url: str,
         load_questions: QuestionLoader = question_sets.load_questions,
@@ -66,7 +66,7 @@ class SignOnService:
         self.join_limiter = join_limiter
         self.check_handle = check_handle
         self.tokens = tokens
-        self.pusher = pusher
+        self.fanout = fanout
         self.ws_url = ws_url
         self.load_questions = load_questions
         self.clock = clock
@@ -80,7 +80,7 @@ class SignOnService:
         return cls(
             RunEngine(redis),
             run_tokens_from_settings(settings),
-            ConnectionsPusher(),
+            FanOutQueue(settings=resolved),
             ws_url=resolved.require("ws_url"),
             join_limiter=JoinLimiter(redis, unknown_codes_per_minute=resolved.join_unknown_codes_per_viewer_per_minute),
             check_handle=check_owner,
@@ -163,20 +163,16 @@ class SignOnService:
         )
 
     def _broadcast_join(self, joined: Joined) -> None:
-        try:
-            report = self.pusher.send(joined.pushes)
-            if report.gone:
-                # As the engine does after its own broadcasts: stale sockets are not pushed to again.
-                self.engine.call("forget", joined.run_id, *sorted(report.gone))
-        except Exception:
-            # The participant is in (and must get their token); the others see them in the next
-            # `state` or leaderboard even if this broadcast could not go out.
-            logger.exception("participant_joined broadcast failed", extra={"run_id": joined.run_id})
+        """The host and the lobby hear of the join from the run's next flush (coalesced, protocol
+        revision 2); this join asks for it when none is on its way."""
+        logger.info("participant joined", extra={"run_id": joined.run_id, "count": joined.participant_count})
+        if joined.flush_in_ms is None:
             return
-        logger.info(
-            "participant joined",
-            extra={"run_id": joined.run_id, "pushed": report.sent, "gone": len(report.gone)},
-        )
+        try:
+            self.fanout.request_flush(joined.run_id, joined.flush_in_ms)
+        except Exception:
+            # The participant is in (and must get their token); the run asks again at its next change.
+            logger.exception("flush not requested", extra={"run_id": joined.run_id})
 
 
 class ConnectionAuthorizer:

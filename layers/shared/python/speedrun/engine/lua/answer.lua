@@ -1,7 +1,8 @@
 -- ARGV: now, participant id, index, mode ('answer' or 'timeout'), selected (JSON array of ints),
 -- connection id.
 -- Validates, scores, updates the board, appends the events, and completes the run when this was
--- the last participant to finish; a due leaderboard broadcast rides along.
+-- the last participant to finish. The host's notification and the watchers' board are coalesced
+-- (common.lua, request_flush); the reply carries the participant's rank and the top entries.
 local meta = load_meta()
 if not meta then return fail('not_found', 'unknown speed-run') end
 local refused = refuse_connection(ARGV[2], ARGV[6])
@@ -63,21 +64,20 @@ save_player(p)
 redis.call('ZADD', K_BOARD, board_value(p), board_member(p))
 emit('answer_scored', json({participant_id = p.id, index = index, selected = selected, outcome = outcome,
                             points = points, elapsed_ms = elapsed, score = p.score}))
-EFFECTS.host = {
-  conn = redis.call('HGET', K_CONNS, 'host') or nil,
-  answered = {participant_id = p.id, name = p.name, index = index, outcome = outcome, points = points, score = p.score},
-}
+notify_host(meta, 'answered',
+  {participant_id = p.id, name = p.name, index = index, outcome = outcome, points = points, score = p.score})
 if p.finished then
   meta.finished_count = redis.call('HINCRBY', K_META, 'finished_count', 1)
   emit('participant_finished', json({participant_id = p.id, score = p.score, elapsed_ms = p.elapsed}))
-  EFFECTS.host.finished = {participant_id = p.id, name = p.name, score = p.score, elapsed_ms = p.elapsed}
+  redis.call('SADD', K_WATCHERS, p.id)
+  notify_host(meta, 'finished', {participant_id = p.id, name = p.name, score = p.score, elapsed_ms = p.elapsed})
 end
 local rank = rank_of(p)
 complete_if_all_finished(meta)
-if meta.status == 'running' and NOW - tonumber(meta.board_at) >= board_interval_ms(tonumber(meta.participant_count)) then
-  redis.call('HSET', K_META, 'board_at', json(NOW))
-  EFFECTS.leaderboard = {entries = build_board(), participant_count = tonumber(meta.participant_count),
-                         conns = connections()}
+if meta.status == 'running' then
+  -- The board changed: its watchers get it when due (the flush the notification asked for sees to it).
+  redis.call('HSET', K_META, 'board_dirty', '1')
 end
 return ok({index = index, outcome = outcome, points = points, score = p.score, correct_options = q.correct,
-           finished = p.finished, rank = rank})
+           finished = p.finished, rank = rank, top = build_board(PARTICIPANT_BOARD),
+           participant_count = tonumber(meta.participant_count)})

@@ -1,12 +1,18 @@
--- Prelude of every engine script (the loader prepends it). KEYS are always the run's keys in
+-- Prelude of every engine script (the loader prepends it, after the constants it shares with the
+-- Python side: speedrun.engine.scripts.LUA_CONSTANTS). KEYS are always the run's keys in
 -- speedrun.engine.keys.RUN_KEY_PARTS order; ARGV[1] is the server clock (epoch ms).
 local K_META, K_QUESTIONS, K_PLAYERS, K_NAMES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_BOARD, K_EVENTS, K_CONNS, K_CHAT = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local K_FEED, K_WATCHERS = KEYS[9], KEYS[10]
 local NOW = tonumber(ARGV[1])
 
 local GRACE_MS = 1000                  -- an answer up to 1 s after the deadline still counts (network delay)
 local BOARD_INTERVAL_MS = 1000         -- at most one leaderboard broadcast per run per second
 local BOARD_PUSHES_PER_S = 250         -- and about 250 board pushes a second: a larger run refreshes less often
+local FEED_INTERVAL_MS = 1000          -- the host's notifications: at most one message of each kind a second
+local LOBBY_PUSHES_PER_S = 250         -- lobby updates: at most one a second, fewer in a large lobby
+local LOBBY_RECENT = 10                -- names a lobby update carries
+local FLUSH_STALE_MS = 10000           -- a flush asked for and not seen by then is asked for again
 local SCORE_SPAN = 524288              -- 2^19 > 500 questions x 1000 points
 local ELAPSED_SPAN = 268435456         -- 2^28 ms > 500 questions x 300 s
 
@@ -76,9 +82,10 @@ local function hmget_many(key, fields)
   return values
 end
 
--- The whole board in rank order (the host's view; participants get a prefix of it).
-local function build_board()
-  local members = redis.call('ZRANGE', K_BOARD, 0, -1)
+-- The board in rank order, the whole of it or its first `limit` entries (the host's view; participants
+-- get a prefix of it).
+local function build_board(limit)
+  local members = redis.call('ZRANGE', K_BOARD, 0, limit and limit - 1 or -1)
   local pids = {}
   for i, member in ipairs(members) do pids[i] = string.sub(member, 10) end
   local entries = array()
@@ -93,11 +100,16 @@ end
 
 local function rank_of(p) return redis.call('ZRANK', K_BOARD, board_member(p)) + 1 end
 
--- A due board goes to every connection (participants and host), so a run's boards cost
--- recipients x pushes; the interval grows with the run to keep that near BOARD_PUSHES_PER_S
--- (1 s up to 249 participants, 4 s at 1,000). Every answer_result still carries a fresh rank.
-local function board_interval_ms(participant_count)
-  return math.max(BOARD_INTERVAL_MS, math.ceil((participant_count + 1) * 1000 / BOARD_PUSHES_PER_S))
+-- A due board goes to its watchers (the host and the participants who have finished), so a run's
+-- boards cost watchers x pushes; the interval grows with them to keep that near BOARD_PUSHES_PER_S
+-- (1 s up to 250 watchers, 4 s at 1,000). Every answer_result carries a fresh rank and the top 10.
+local function board_interval_ms(watchers)
+  return math.max(BOARD_INTERVAL_MS, math.ceil(watchers * 1000 / BOARD_PUSHES_PER_S))
+end
+
+-- Lobby updates go to every participant: the interval grows with the lobby the same way.
+local function lobby_interval_ms(participant_count)
+  return math.max(FEED_INTERVAL_MS, math.ceil(participant_count * 1000 / LOBBY_PUSHES_PER_S))
 end
 
 -- Connections (K_CONNS). Per slot ('host' or a participant id), one field per kind:
@@ -130,6 +142,29 @@ local function connections()
   return map
 end
 
+-- slot -> current connection of the board's watchers: the host and the participants who finished
+local function watcher_connections()
+  local map, pids = {}, redis.call('SMEMBERS', K_WATCHERS)
+  map.host = redis.call('HGET', K_CONNS, 'host') or nil
+  if #pids == 0 then return map end
+  local conns = hmget_many(K_CONNS, pids)
+  for i, pid in ipairs(pids) do
+    if conns[i] then map[pid] = conns[i] end
+  end
+  return map
+end
+
+-- The latest joiners' names, newest last (in the lobby every score is 0, so board order is join order).
+local function recent_names()
+  local members = redis.call('ZRANGE', K_BOARD, -LOBBY_RECENT, -1)
+  local names = array()
+  if #members == 0 then return names end
+  local pids = {}
+  for i, member in ipairs(members) do pids[i] = string.sub(member, 10) end
+  for i, raw in ipairs(redis.call('HMGET', K_PLAYERS, unpack(pids))) do names[i] = cjson.decode(raw).name end
+  return names
+end
+
 local function open_connections(slot)
   local raw = redis.call('HGET', K_CONNS, OPEN_PREFIX .. slot)
   if not raw then return {} end
@@ -156,9 +191,43 @@ end
 
 local EFFECTS = {}
 
+-- Coalesced pushes (protocol revision 2). An action never sends them itself: it records what changed
+-- (a host notification in K_FEED, the lobby's count, a board marked dirty) and asks for a flush,
+-- a message the fan-out function receives after `EFFECTS.flush_in_ms` and answers with the `flush`
+-- script, which turns whatever is due into pushes. A run has one flush on its way at a time, unless
+-- something is due before the pending one (then both come; a flush with nothing due sends nothing).
+local function request_flush(meta, due_at)
+  due_at = math.max(NOW, due_at)
+  local asked, pending = tonumber(meta.flush_at or 0), tonumber(meta.flush_due or 0)
+  if asked > 0 and NOW - asked < FLUSH_STALE_MS and pending <= due_at then return end
+  meta.flush_at, meta.flush_due = NOW, due_at
+  redis.call('HSET', K_META, 'flush_at', json(NOW), 'flush_due', json(due_at))
+  if EFFECTS.flush_in_ms == nil or due_at - NOW < EFFECTS.flush_in_ms then EFFECTS.flush_in_ms = due_at - NOW end
+end
+
+-- A notification for the host (`joined`, `answered`, `finished`), sent with the others of its second.
+local function notify_host(meta, kind, item)
+  redis.call('RPUSH', K_FEED, json({kind = kind, item = item}))
+  request_flush(meta, tonumber(meta.feed_at or 0) + FEED_INTERVAL_MS)
+end
+
+-- The pending host notifications, taken (the host's connection: nil when it is not connected).
+local function take_host_feed(meta)
+  local raws = redis.call('LRANGE', K_FEED, 0, -1)
+  if #raws == 0 then return nil end
+  redis.call('DEL', K_FEED)
+  redis.call('HSET', K_META, 'feed_at', json(NOW))
+  meta.feed_at = NOW
+  local items = array()
+  for i, raw in ipairs(raws) do items[i] = cjson.decode(raw) end
+  return {conn = redis.call('HGET', K_CONNS, 'host') or nil, items = items,
+          participant_count = tonumber(meta.participant_count)}
+end
+
 local function complete(meta, reason)
   meta.status = 'completed'
   redis.call('HSET', K_META, 'status', 'completed', 'completed_at', NOW, 'completion_reason', reason)
+  EFFECTS.host_feed = take_host_feed(meta)  -- the host's last notifications go out before `completed`
   local board = build_board()
   emit('run_completed', json({reason = reason, completed_at = NOW, leaderboard = board}))
   EFFECTS.completed = {

@@ -17,5 +17,8 @@ save_player(p)
 redis.call('HSET', K_NAMES, ARGV[4], p.id)
 redis.call('ZADD', K_BOARD, board_value(p), board_member(p))
 emit('participant_joined', json({participant_id = p.id, name = p.name, player_handle = handle, join_order = order}))
+meta.participant_count = count
+-- The host hears of it within a second (coalesced); the lobby's participants by the next lobby update.
+notify_host(meta, 'joined', {participant_id = p.id, name = p.name})
 follow_lobby_expiry(meta)
-return ok({participant_count = count, conns = connections()})
+return ok({participant_count = count})

@@ -12,6 +12,7 @@ if not p or p.kicked then return fail('not_found', 'no such participant') end
 p.kicked = true
 save_player(p)
 redis.call('ZREM', K_BOARD, board_member(p))
+redis.call('SREM', K_WATCHERS, p.id)
 meta.participant_count = redis.call('HINCRBY', K_META, 'participant_count', -1)
 if p.finished then meta.finished_count = redis.call('HINCRBY', K_META, 'finished_count', -1) end
 emit('participant_kicked', json({participant_id = p.id}))
@@ -19,6 +20,9 @@ local open = open_connections(p.id)
 local current = redis.call('HGET', K_CONNS, p.id)
 if current and not open[current] then open[current] = array({0, 0}) end
 redis.call('HDEL', K_CONNS, p.id, OPEN_PREFIX .. p.id)
+if meta.status == 'lobby' then  -- the lobby's count changed: its next update says so
+  request_flush(meta, tonumber(meta.lobby_at or 0) + lobby_interval_ms(tonumber(meta.participant_count)))
+end
 follow_lobby_expiry(meta)
 complete_if_all_finished(meta)
 return ok({participant_id = p.id, close = to_close(open), participant_count = tonumber(meta.participant_count),

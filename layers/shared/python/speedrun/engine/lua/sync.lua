@@ -9,7 +9,8 @@ local state = {
   status = meta.status, name = meta.name, question_count = tonumber(meta.question_count),
   question_duration_s = tonumber(meta.question_duration_s),
   started_at = tonumber(meta.started_at), ends_at = tonumber(meta.ends_at),
-  participant_count = tonumber(meta.participant_count), leaderboard = build_board(),
+  participant_count = tonumber(meta.participant_count),
+  leaderboard = build_board(ARGV[2] == 'host' and HOST_BOARD_MAX or 10),
   chat = meta.chat == '1',
 }
 if ARGV[2] == 'host' then
