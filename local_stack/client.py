@@ -103,6 +103,14 @@ def upload_question_set(base_url: str, id_token: str, filename: str, content: by
     )
 
 
+COALESCED_LISTS = {
+    "participant_joined": "joined",
+    "participant_answered": "answered",
+    "participant_finished": "finished",
+}
+"""The host's notifications and the field that lists their items when several are coalesced."""
+
+
 class RunSocket:
     """One WebSocket session of the speed-run protocol.
 
@@ -156,6 +164,12 @@ class RunSocket:
 
     def received(self, message_type: str) -> list[dict[str, Any]]:
         return [message for message in self.pushes if message.get("type") == message_type]
+
+    def notifications(self, message_type: str) -> list[dict[str, Any]]:
+        """Every item of the host's coalesced notifications of `message_type` (protocol revision 2:
+        a message listing several items in its list field stands for all of them)."""
+        list_field = COALESCED_LISTS[message_type]
+        return [item for message in self.received(message_type) for item in message.get(list_field) or [message]]
 
     async def close(self) -> None:
         await self._connection.close()

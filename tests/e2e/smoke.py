@@ -284,6 +284,16 @@ class Socket:
     def received(self, message_type: str) -> list[dict[str, Any]]:
         return [message for message in self.pushes if message.get("type") == message_type]
 
+    def notifications(self, message_type: str) -> list[dict[str, Any]]:
+        """Every item of the host's notifications of `message_type`: a revision-2 message listing
+        several (`joined`, `answered`, `finished`) stands for all of them, a revision-1 one for itself."""
+        list_field = client.COALESCED_LISTS[message_type]
+        items: list[dict[str, Any]] = []
+        for message in self.received(message_type):
+            listed = message.get(list_field)
+            items += [entry for entry in listed if isinstance(entry, dict)] if isinstance(listed, list) else [message]
+        return items
+
     async def wait_until(self, what: str, done: Callable[[], bool], timeout_s: float) -> None:
         """Wait until `done()` holds over the pushes so far; StepFailed on timeout or when the socket closes."""
         try:
@@ -549,11 +559,7 @@ class Smoke:
         names = {bot.name for bot in self.bots}
 
         def host_saw_every_join() -> bool:
-            seen = set()
-            for push in self._host().received("participant_joined"):
-                seen.add(push.get("name"))
-                seen.update(entry.get("name") for entry in push.get("joined") or [] if isinstance(entry, dict))
-            return names <= seen
+            return names <= {item.get("name") for item in self._host().notifications("participant_joined")}
 
         await self._host().wait_until("participant_joined for every participant", host_saw_every_join, timeout_s)
         state = await self._host().expect("sync", "state", timeout_s)
@@ -577,8 +583,8 @@ class Smoke:
         await self._host().wait_until(
             f"{answered} participant_answered and {PARTICIPANTS} participant_finished",
             lambda: (
-                len(self._host().received("participant_answered")) >= answered
-                and len(self._host().received("participant_finished")) >= PARTICIPANTS
+                len(self._host().notifications("participant_answered")) >= answered
+                and len(self._host().notifications("participant_finished")) >= PARTICIPANTS
             ),
             timeout_s,
         )
