@@ -1,4 +1,4 @@
-"""`make bench` (`python -m bench [--quick] [--only engine,scale,load,coldstart]`).
+"""`make bench` (`python -m bench [--quick] [--only engine,scale,load,coldstart,fanout]`).
 
 Writes `bench/results/<name>.json` and regenerates the tables of `docs/performance.md` (and the
 scale-curve plot). `--quick` runs small sizes into `bench/results/quick/` and leaves the docs alone.
@@ -29,11 +29,11 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "speedrun-bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SpeedRunBench")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")  # infra.layers loads the CDK
 
-from bench import coldstart, cost, engine_run, load, machine, report  # noqa: E402
+from bench import coldstart, cost, engine_run, fanout, load, machine, report  # noqa: E402
 from tests.support.redis_server import private_redis  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("engine", "scale", "load", "coldstart")
+SECTIONS = ("engine", "scale", "load", "coldstart", "fanout")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Sizes:
     """More points of the curve; the engine run is one of them."""
     load: tuple[int, int]
     import_repeats: int
+    fanout: tuple[tuple[int, int], ...] = ()
+    """(participants, questions) of the fan-out model's runs (bench.fanout)."""
 
 
 FULL = Sizes(
@@ -53,8 +55,9 @@ FULL = Sizes(
     scale=((100, 20), (500, 5), (2000, 3), (5000, 1)),
     load=(1000, 5),
     import_repeats=5,
+    fanout=((1000, 20), (5000, 20), (10000, 20)),
 )
-QUICK = Sizes(engine=(200, 5), scale=((100, 5), (500, 2)), load=(100, 3), import_repeats=3)
+QUICK = Sizes(engine=(200, 5), scale=((100, 5), (500, 2)), load=(100, 3), import_repeats=3, fanout=((200, 5), (500, 5)))
 
 
 def progress(line: str) -> None:
@@ -95,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs = []
                 for p, q in sizes.scale:
                     progress(f"scale: {p} x {q}")
-                    # everyone joins, then connects: the same game, without the P^2 lobby (minutes at 5,000)
-                    played = engine_run.play_engine_run(
-                        redis_url, p, q, report=False, connect_while_joining=False, progress=progress
-                    )
+                    played = engine_run.play_engine_run(redis_url, p, q, report=False, progress=progress)
                     runs.append(played.summary())
                 runs = sorted([*runs, engine_summary], key=lambda run: run["participants"])
                 write(folder, "scale", {"machine": about, "runs": runs})
@@ -107,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         participants, questions = sizes.load
         progress(f"load: {participants} WebSocket clients x {questions} questions against the local stack")
         write(folder, "load", {"machine": about, "run": load.measure(participants, questions, progress)})
+    if "fanout" in only:
+        with private_redis() as redis_url:
+            progress(f"fanout: the model against API Gateway's quotas at {[p for p, _q in sizes.fanout]} participants")
+            started_fanout = time.perf_counter()
+            measured = fanout.measure(redis_url, sizes.fanout, progress)
+            measured["wall_s"] = round(time.perf_counter() - started_fanout, 1)
+            write(folder, "fanout", {"machine": about, **measured})
+            report.plot_fanout(measured["runs"], folder / "fanout-model.png" if args.quick else report.FANOUT_PLOT)
     if "coldstart" in only:
         progress("cold start: import times and package sizes")
         write(folder, "coldstart", {"machine": about, "measured": coldstart.measure(sizes.import_repeats, progress)})

@@ -1,7 +1,10 @@
 """One speed-run of P participants x Q questions driven through the real WebSocket handler
-(`lambdas.speedrun.handler`) in this process: a private real Redis behind a counting, timing client,
-a counting `@connections` pusher, moto SQS/DynamoDB, and an injected clock, so deadlines and the
-leaderboard's one-per-second coalescing follow a simulated timeline, not this machine's speed.
+(`lambdas.speedrun.handler`) in this process, protocol revision 2: a private real Redis behind a
+counting, timing client, the fan-out function in this process (tests.support.fanout: the real
+`FanOutService` on its own engine and Redis client, so its flushes are counted apart from the
+actions), a counting `@connections` pusher the fan-out posts with, moto SQS/DynamoDB, and an
+injected clock, so deadlines and the coalescing (host notifications, lobby updates, boards) follow
+a simulated timeline, not this machine's speed.
 
 After the run completes, the reporter makes it durable against moto with a DynamoDB request
 counter. Everything measured is returned as an `EngineRun` (counts are exact; times are this run's).
@@ -28,11 +31,15 @@ import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
 from speedrun.connections import Push, SendReport, encode_message
 from speedrun.engine import HOST, PARTICIPANT, Joined, RunEngine, SpeedRunService
+from speedrun.engine.frames import HOST_NOTIFICATIONS
+from speedrun.fanout.deliveries import push_deliveries
+from speedrun.fanout.publisher import SQS_BATCH_ENTRIES
 from speedrun.queues import JobQueues
 from speedrun.reporting import BatchWriter, Reporter, process_completion_jobs
 from speedrun.reporting.reporter import run_puts
 from tests.support.durable_stores import durable_stores, poll_once
 from tests.support.engine_harness import Client, CountingRedis, _request_context, make_questions, run_config
+from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import START_MS, ManualClock
 from tests.support.signon import FakeLambdaContext
 
@@ -41,7 +48,11 @@ JOIN = "join (sign-on)"
 QUESTION_DURATION_S = 20
 THINK_MS = (300, 19_000)
 """Each participant answers between 0.3 s and 19 s after the question was served (inside the 20 s)."""
+JOIN_GAP_MS = 2
+"""Simulated time between two joins (500 a second: API Gateway's new-connection quota)."""
 MESSAGE_UNIT_BYTES = 32 * 1024
+HOST_LIST_FIELDS = {message_type: list_field for _kind, message_type, list_field in HOST_NOTIFICATIONS}
+"""Host notification type -> the field listing its items when it carries several."""
 GIVE_UP_RATE = 0.1
 WRONG_RATE = 0.3
 
@@ -60,10 +71,32 @@ class CountingPusher:
         self.sizes_by_type: dict[str, tuple[int, int]] = {}
         """type -> (smallest, largest) encoded frame (a leaderboard: participants' top 10, the host's all)."""
         self.closed = 0
+        self.host_items_by_type: Counter[str] = Counter()
+        """Host notifications: the items they tell of (a coalesced one lists several)."""
+        self.host_connection: str | None = None
+        self.finished_connections: set[str] = set()
+        """Connections of participants who have finished (the driver keeps it): the board's watchers."""
+        self.boards_to_others = 0
+        """Boards pushed to anyone but the host and the participants who have finished."""
+        self.notifications_to_others = 0
+        """Host notifications pushed to another connection than the host's."""
+        self.lobby_messages: list[dict[str, Any]] = []
+        """Each distinct lobby update (one object shared by its recipients)."""
+        self._lobby_seen: set[int] = set()
 
     def send(self, pushes: Sequence[Push]) -> SendReport:
         sizes: dict[int, int] = {}
         for push in pushes:
+            kind = str(push.message.get("type"))
+            if kind in HOST_LIST_FIELDS:
+                self.host_items_by_type[kind] += len(push.message.get(HOST_LIST_FIELDS[kind]) or [None])
+                self.notifications_to_others += push.connection_id != self.host_connection
+            elif kind == "lobby" and id(push.message) not in self._lobby_seen:
+                self._lobby_seen.add(id(push.message))
+                self.lobby_messages.append(push.message)
+            elif kind == "leaderboard":
+                watcher = push.connection_id == self.host_connection or push.connection_id in self.finished_connections
+                self.boards_to_others += not watcher
             key = id(push.message)
             if key not in sizes:
                 sizes[key] = len(encode_message(push.message))
@@ -82,6 +115,51 @@ class CountingPusher:
 
 def message_units(size: int) -> int:
     return max(1, math.ceil(size / MESSAGE_UNIT_BYTES))
+
+
+class CountingFanOut(InProcessFanOut):
+    """The in-process fan-out, also counting the pushes queue's SQS send requests as
+    `speedrun.fanout.publisher.FanOutQueue` would make them (one SendMessage for a single delivery
+    or a flush, SendMessageBatch of up to 10 small deliveries, large ones alone)."""
+
+    def __init__(self, engine: RunEngine, pusher: CountingPusher, clock: Callable[[], int]) -> None:
+        super().__init__(engine, pusher, clock)
+        self.sqs_sends: Counter[str] = Counter()
+        self.published_by_producer: Counter[str] = Counter()
+        """SQS send requests by who made them: `action` (the speed-run function), `fanout` (requeues,
+        next flushes), `signon` (a join's flush request)."""
+        self.producer = "action"
+        self.flushes_by_producer: Counter[str] = Counter()
+
+    def publish(self, run_id: str, pushes: Sequence[Push], *, attempt: int = 0, delay_s: int = 0) -> None:
+        self.published_pushes += len(pushes)
+        bodies = [delivery.model_dump_json() for delivery in push_deliveries(run_id, pushes, attempt=attempt)]
+        small = [body for body in bodies if len(body) * SQS_BATCH_ENTRIES <= 256 * 1024]
+        requests = (
+            {"SendMessage": 1}
+            if len(bodies) == 1
+            else {
+                "SendMessage": len(bodies) - len(small),
+                "SendMessageBatch": math.ceil(len(small) / SQS_BATCH_ENTRIES),
+            }
+        )
+        self.sqs_sends.update(requests)
+        self.published_by_producer[self.producer] += sum(requests.values())
+        for body in bodies:
+            self._enqueue(body, delay_s * 1000)
+
+    def request_flush(self, run_id: str, delay_ms: int) -> None:
+        self.sqs_sends["SendMessage"] += 1
+        self.published_by_producer[self.producer] += 1
+        self.flushes_by_producer[self.producer] += 1
+        super().request_flush(run_id, delay_ms)
+
+    def run_due(self) -> int:
+        producer, self.producer = self.producer, "fanout"
+        try:
+            return super().run_due()
+        finally:
+            self.producer = producer
 
 
 class TimedRedis(CountingRedis):
@@ -163,10 +241,43 @@ class EngineRun:
     sqs_requests: Counter[str] = field(default_factory=Counter)
     invocations: Counter[str] = field(default_factory=Counter)
     """Handler invocations per route key (each one a Lambda invocation on AWS)."""
+    fanout_deliveries: int = 0
+    """Pushes-queue messages delivered (each one a fan-out Lambda record)."""
+    fanout_batch_size: int = 1
+    flush_requests: int = 0
+    flush_requests_by_producer: dict[str, int] = field(default_factory=dict)
+    pushes_queue_sends: dict[str, int] = field(default_factory=dict)
+    pushes_queue_sends_by_producer: dict[str, int] = field(default_factory=dict)
+    fanout_redis_calls: int = 0
+    fanout_evalsha_calls_in_game: int = 0
+    """`EVALSHA` calls the fan-out's engine sent during the game phase (flushes)."""
+    fanout_undelivered: int = 0
+    fanout_requeued: int = 0
+    host_items_by_type: dict[str, int] = field(default_factory=dict)
+    boards_to_others: int = 0
+    notifications_to_others: int = 0
+    joins: int = 0
+    finishes: int = 0
+    simulated_lobby_ms: int = 0
+    lobby_updates: int = 0
+
+    @property
+    def fanout_invocations(self) -> int:
+        return math.ceil(self.fanout_deliveries / self.fanout_batch_size)
 
     @property
     def total_pushes(self) -> int:
         return sum(self.pushes_by_phase.values())
+
+    @property
+    def pushes_queue_requests(self) -> dict[str, int]:
+        """The pushes queue's SQS requests: the sends counted, and the event source's receive and
+        delete of each fan-out invocation's batch (one ReceiveMessage, one DeleteMessageBatch)."""
+        return {
+            **self.pushes_queue_sends,
+            "ReceiveMessage": self.fanout_invocations,
+            "DeleteMessageBatch": self.fanout_invocations,
+        }
 
     @property
     def naive_game_pushes(self) -> int:
@@ -195,14 +306,34 @@ class EngineRun:
             "bytes_by_phase": self.bytes_by_phase,
             "pushes_by_type": self.pushes_by_type,
             "pushes_total": self.total_pushes,
+            "pushes_total_per_answer": round(self.total_pushes / self.answers, 3),
+            "host_items_by_type": self.host_items_by_type,
+            "boards_to_others": self.boards_to_others,
+            "notifications_to_others": self.notifications_to_others,
+            "joins": self.joins,
+            "finishes": self.finishes,
+            "simulated_lobby_s": round(self.simulated_lobby_ms / 1000, 3),
+            "lobby_updates": self.lobby_updates,
+            "fanout_deliveries": self.fanout_deliveries,
+            "fanout_batch_size": self.fanout_batch_size,
+            "fanout_invocations": self.fanout_invocations,
+            "fanout_undelivered": self.fanout_undelivered,
+            "fanout_requeued": self.fanout_requeued,
+            "fanout_redis_calls": self.fanout_redis_calls,
+            "fanout_evalsha_calls_in_game": self.fanout_evalsha_calls_in_game,
+            "flush_requests": self.flush_requests,
+            "flush_requests_by_producer": self.flush_requests_by_producer,
+            "pushes_queue_requests": self.pushes_queue_requests,
+            "pushes_queue_sends_by_producer": self.pushes_queue_sends_by_producer,
             "message_units_by_phase": self.message_units_by_phase,
-            "board_units_participant": message_units(self.frame_bytes_by_type["leaderboard"][0]),
-            "board_units_host": message_units(self.frame_bytes_by_type["leaderboard"][1]),
+            "board_units_participant": message_units(self.frame_bytes_by_type.get("leaderboard", (0, 0))[0]),
+            "board_units_host": message_units(self.frame_bytes_by_type.get("leaderboard", (0, 0))[1]),
             "frame_bytes_by_type": self.frame_bytes_by_type,
             "redis_calls_total": self.redis_calls_total,
             "redis_script_calls": self.redis_script_calls,
             "redis_bytes_total": self.redis_bytes_total,
             "pushes_per_answer": round(game_pushes / self.answers, 3),
+            "pushes_per_answer_what": "game phase only; pushes_total_per_answer counts the lobby and start too",
             "bytes_per_answer": round(self.bytes_by_phase.get("game", 0) / self.answers, 1),
             "naive_game_pushes": self.naive_game_pushes,
             "naive_over_actual_total": round(self.naive_game_pushes / self.total_pushes, 2),
@@ -220,12 +351,14 @@ class EngineRun:
 
 
 class _Driver:
-    """Feeds API Gateway-shaped WebSocket events to the handler and records what each one cost."""
+    """Feeds API Gateway-shaped WebSocket events to the handler and records what each one cost; the
+    fan-out then posts what is due (the frame's broadcasts, flushes due by now)."""
 
-    def __init__(self, run: EngineRun, redis_client: TimedRedis, clock: ManualClock) -> None:
+    def __init__(self, run: EngineRun, redis_client: TimedRedis, clock: ManualClock, fanout: CountingFanOut) -> None:
         self.run = run
         self.redis = redis_client
         self.clock = clock
+        self.fanout = fanout
         self.context = FakeLambdaContext()
         self._connections = 0
 
@@ -233,7 +366,10 @@ class _Driver:
         self._connections += 1
         return Client(run_id, role, participant_id, f"conn-{self._connections:06d}=", name)
 
-    def invoke(self, client: Client, route_key: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def invoke(
+        self, client: Client, route_key: str, body: dict[str, Any] | None = None, *, post: bool = True
+    ) -> dict[str, Any]:
+        """One event through the handler; then (`post`) the fan-out posts what is due."""
         now = self.clock()
         event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
         context = _request_context(client, route_key, event_type, now)
@@ -249,20 +385,38 @@ class _Driver:
         self._record(route_key, time.perf_counter_ns() - started, first_command)
         self.run.invocations[route_key] += 1
         if body is None:
-            return dict(response)
-        reply: dict[str, Any] = json.loads(response["body"])
-        if reply.get("type") == "error":
-            self.run.errors += 1
+            reply = dict(response)
+        else:
+            reply = json.loads(response["body"])
+            if reply.get("type") == "error":
+                self.run.errors += 1
+        if post:
+            self.fanout.run_due()
         return reply
 
-    def join(self, engine: RunEngine, pusher: CountingPusher, join_code: str, number: int) -> Joined:
-        """Sign-on's side of a join (an HTTP function, not driven here): the script, then its pushes."""
+    def join(self, engine: RunEngine, join_code: str, number: int) -> Joined:
+        """Sign-on's side of a join (an HTTP function, not driven here): the script, then the flush
+        the run asked for."""
         first_command = len(self.redis.commands)
         started = time.perf_counter_ns()
         joined = engine.join(join_code, f"Player {number:05d}", f"player-{number}" if number % 2 else None)
-        pusher.send(joined.pushes)
+        if joined.flush_in_ms is not None:
+            self.fanout.producer = "signon"
+            try:
+                self.fanout.request_flush(joined.run_id, joined.flush_in_ms)
+            finally:
+                self.fanout.producer = "action"
         self._record(JOIN, time.perf_counter_ns() - started, first_command)
+        self.fanout.run_due()
         return joined
+
+    def settle(self) -> int:
+        """Advance the clock to each pending delivery (the coalesced pushes' flushes) until none is left."""
+
+        def advance_to(due_ms: int) -> None:
+            self.clock.now = max(self.clock.now, due_ms)
+
+        return self.fanout.settle(advance_to)
 
     def _record(self, action: str, elapsed_ns: int, first_command: int) -> None:
         stats = self.run.actions[action]
@@ -297,33 +451,36 @@ def play_engine_run(
     *,
     seed: int = 20261122,
     report: bool = True,
-    connect_while_joining: bool = True,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> EngineRun:
-    """Create, fill, start and play a run to completion through the handler, then (with `report`)
-    make it durable with the reporter.
+    """Create, fill, start and play a run to completion through the handler, the fan-out posting
+    after each invocation, then (with `report`) make it durable with the reporter.
 
-    `connect_while_joining`: each participant connects right after joining, so every join is pushed
-    to everyone already there (P^2 / 2 lobby pushes); without it everyone joins first (pushes to the
-    host only), then connects: the game phase is the same, the lobby O(P)."""
+    Each participant joins (sign-on: the script, then the flush it asks for) and connects at once,
+    JOIN_GAP_MS apart; the lobby's coalesced pushes are settled before the host starts, and
+    everything pending (the last flushes) once the run has completed."""
     rng = random.Random(seed)  # noqa: S311 (a reproducible workload, not security)
-    run = EngineRun(participants, questions)
+    run = EngineRun(participants, questions, fanout_batch_size=manifest.queue(manifest.PUSHES_QUEUE).batch_size)
     clock = ManualClock(START_MS)
     pool = redis.ConnectionPool.from_url(redis_url, decode_responses=True)
     redis_client = TimedRedis(connection_pool=pool)
+    # The fan-out function is a process of its own: its Redis calls (flushes) are counted apart.
+    fanout_redis = CountingRedis(connection_pool=pool)
     raw = redis.Redis.from_url(redis_url)
     pusher = CountingPusher()
     with durable_stores() as stores:
         sqs = _counted(boto3.client("sqs", region_name="us-east-1"), run.sqs_requests)
         engine = RunEngine(redis_client, clock=clock)
-        service = SpeedRunService(engine, pusher, JobQueues(sqs, clock=clock))
-        driver = _Driver(run, redis_client, clock)
+        fanout = CountingFanOut(RunEngine(fanout_redis, clock=clock), pusher, clock)
+        service = SpeedRunService(engine, pusher, JobQueues(sqs, clock=clock), fanout)
+        driver = _Driver(run, redis_client, clock, fanout)
         frozen = make_questions(questions)
         config = run_config(max_participants=participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S)
         with _handler_service(service):
             created = engine.create_run(config, frozen)
             host = driver.new_client(created.run_id, HOST, None, "host")
             assert driver.invoke(host, "$connect")["statusCode"] == 200
+            pusher.host_connection = host.connection_id
 
             network_before = _network_bytes(raw)
             pushes_before, bytes_before, units_before = pusher.pushes, pusher.bytes, pusher.message_units
@@ -335,18 +492,21 @@ def play_engine_run(
                 run.message_units_by_phase[name] = pusher.message_units - units_before
                 pushes_before, bytes_before, units_before = pusher.pushes, pusher.bytes, pusher.message_units
 
+            lobby_from = clock()
             players: list[Client] = []
+            by_connection: dict[str, Client] = {}
             for k in range(participants):
-                joined = driver.join(engine, pusher, created.join_code, k)
+                joined = driver.join(engine, created.join_code, k)
+                run.joins += 1
                 players.append(driver.new_client(created.run_id, PARTICIPANT, joined.participant_id, joined.name))
-                if connect_while_joining:
-                    assert driver.invoke(players[-1], "$connect")["statusCode"] == 200
-                clock.advance(2)
+                by_connection[players[-1].connection_id] = players[-1]
+                assert driver.invoke(players[-1], "$connect")["statusCode"] == 200
+                clock.advance(JOIN_GAP_MS)
                 if (k + 1) % 500 == 0:
                     progress(f"joined {k + 1}/{participants}")
-            if not connect_while_joining:
-                for player in players:
-                    assert driver.invoke(player, "$connect")["statusCode"] == 200
+            driver.settle()  # the lobby's last coalesced pushes
+            run.simulated_lobby_ms = clock() - lobby_from
+            run.lobby_updates = len(pusher.lobby_messages)
             close_phase("lobby")
 
             assert driver.invoke(host, "start", {"action": "start"})["type"] == "started"
@@ -354,6 +514,7 @@ def play_engine_run(
 
             raw.config_resetstat()
             first_game_command = len(redis_client.commands)
+            first_fanout_command = len(fanout_redis.commands)
             game_started, simulated_start = time.perf_counter(), clock()
             for question in frozen:
                 served_from = clock()
@@ -371,21 +532,39 @@ def play_engine_run(
                         wrong = roll < GIVE_UP_RATE + WRONG_RATE
                         selected = [(c + 1) % 4 for c in question.correct] if wrong else list(question.correct)
                         body = {"action": "answer", "index": question.index, "selected": selected}
-                    reply = driver.invoke(player, body["action"], body)
+                    reply = driver.invoke(player, body["action"], body, post=False)
                     run.answers += 1
                     run.answer_results += reply["type"] == "answer_result"
+                    if reply.get("finished"):  # a watcher of the board from now on
+                        run.finishes += 1
+                        pusher.finished_connections.add(player.connection_id)
+                    driver.fanout.run_due()
                 clock.advance(1_000)
+                driver.fanout.run_due()
                 progress(f"question {question.index + 1}/{questions}: {run.answers} answers")
+            driver.settle()  # the flushes still pending after the run completed
             run.game_seconds = time.perf_counter() - game_started
             run.simulated_game_ms = clock() - simulated_start
             run.client_evalsha_calls = redis_client.commands[first_game_command:].count("EVALSHA")
+            run.fanout_evalsha_calls_in_game = fanout_redis.commands[first_fanout_command:].count("EVALSHA")
             run.server_evalsha_calls = int(raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
             close_phase("game")
             run.redis_bytes_total = _network_bytes(raw) - network_before
         run.pushes_by_type = dict(pusher.by_type)
         run.frame_bytes_by_type = dict(pusher.sizes_by_type)
-        run.redis_calls_total = len(redis_client.commands)
-        run.redis_script_calls = redis_client.commands.count("EVALSHA")
+        run.host_items_by_type = dict(pusher.host_items_by_type)
+        run.boards_to_others = pusher.boards_to_others
+        run.notifications_to_others = pusher.notifications_to_others
+        run.redis_calls_total = len(redis_client.commands) + len(fanout_redis.commands)
+        run.redis_script_calls = redis_client.commands.count("EVALSHA") + fanout_redis.commands.count("EVALSHA")
+        run.fanout_redis_calls = len(fanout_redis.commands)
+        run.fanout_deliveries = fanout.deliveries
+        run.fanout_undelivered = fanout.report.undelivered
+        run.fanout_requeued = fanout.report.requeued
+        run.flush_requests = fanout.flush_requests
+        run.flush_requests_by_producer = dict(fanout.flushes_by_producer)
+        run.pushes_queue_sends = dict(fanout.sqs_sends)
+        run.pushes_queue_sends_by_producer = dict(fanout.published_by_producer)
         export = engine.export(created.run_id)
         assert export is not None and export.events[-1]["type"] == "run_completed"
         run.completion_reason = str(export.events[-1]["data"]["reason"])

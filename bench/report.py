@@ -13,6 +13,7 @@ from bench.engine_run import JOIN
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
 PLOT = ROOT / "docs" / "img" / "scale-curve.png"
+FANOUT_PLOT = ROOT / "docs" / "img" / "fanout-model.png"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -83,6 +84,14 @@ def engine_section(run: dict[str, Any]) -> str:
             ("EVALSHA counted by Redis / by the client (game phase)", _evalsha_check(run)),
             ("@connections pushes: lobby / start / game", _phases(run["pushes_by_phase"])),
             ("@connections pushes per answer (game)", run["pushes_per_answer"]),
+            ("@connections pushes per answer (lobby and start included)", run.get("pushes_total_per_answer")),
+            (
+                "fan-out records / invocations (batch size)",
+                f"{run.get('fanout_deliveries', 0):,} / {run.get('fanout_invocations', 0):,}"
+                f" ({run.get('fanout_batch_size', '-')})",
+            ),
+            ("flush requests (by producer)", _requests(run.get("flush_requests_by_producer", {}))),
+            ("pushes queue SQS requests", _requests(run.get("pushes_queue_requests", {}))),
             ("bytes pushed per answer (game)", run["bytes_per_answer"]),
             ("pushes by type", ", ".join(f"{k} {v:,}" for k, v in run["pushes_by_type"].items())),
             ("naive pushes (every answer to everyone)", run["naive_game_pushes"]),
@@ -186,6 +195,81 @@ def plot_scale(scale: list[dict[str, Any]], path: Path = PLOT) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
     pyplot.close(figure)
+
+
+def plot_fanout(runs: list[dict[str, Any]], path: Path = FANOUT_PLOT) -> None:
+    """Pushes per answer and peak @connections calls a second against P (bench.fanout's model)."""
+    import matplotlib  # noqa: PLC0415 (only the plot needs it)
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot  # noqa: PLC0415
+
+    sizes = [run["participants"] for run in runs]
+    figure, (pushes_axis, rps_axis) = pyplot.subplots(1, 2, figsize=(10, 4))
+    pushes_axis.plot(sizes, [run["pushes_per_answer"] for run in runs], marker="o", label="modelled run")
+    pushes_axis.axhline(2, color="grey", linestyle="--", label="budget: 2 per answer")
+    pushes_axis.set(xscale="log", xlabel="participants (P)", ylabel="pushes per answer (lobby included)")
+    pushes_axis.set(title="@connections pushes per answer", ylim=(0, None))
+    pushes_axis.legend()
+    rps_axis.plot(sizes, [run["peak_connections_rps"] for run in runs], marker="o", label="peak @connections / s")
+    rps_axis.plot(sizes, [run["peak_account_rps"] for run in runs], marker="s", label="peak API calls / s (all)")
+    rps_axis.axhline(5000, color="orange", linestyle="--", label="50 % of the account throttle")
+    rps_axis.axhline(10000, color="red", linestyle="--", label="account throttle")
+    rps_axis.set(
+        xscale="log", xlabel="participants (P)", ylabel="calls a second", title="peak call rate", ylim=(0, None)
+    )
+    rps_axis.legend()
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    pyplot.close(figure)
+
+
+def fanout_section(fanout: dict[str, Any]) -> str:
+    runs = fanout["runs"]
+    rows = table(
+        (
+            "P x Q",
+            "pushes",
+            "pushes/answer",
+            "lobby pushes",
+            "peak @connections/s",
+            "peak API calls/s",
+            "429s (@connections)",
+            "undelivered",
+            "slowest invocation ms (timeout)",
+            "s to admit all",
+            "$ per run",
+        ),
+        [
+            (
+                f"{run['participants']:,} x {run['questions']}",
+                run["pushes_total"],
+                run["pushes_per_answer"],
+                run["lobby_pushes"],
+                run["peak_connections_rps"],
+                run["peak_account_rps"],
+                run["throttled_calls"],
+                run["undelivered_pushes"],
+                f"{run['slowest_invocation_ms']:,.0f} ({run['invocation_timeout_ms']:,})",
+                run["seconds_to_admit_all"],
+                f"${run['cost_usd']:.4f}",
+            )
+            for run in runs
+        ],
+    )
+    model = fanout["model"]
+    latency = model["connections_latency"]
+    parameters = (
+        f"Model: @connections latency lognormal (median {latency['median_ms']} ms, p99 {latency['p99_ms']} ms); "
+        f"account throttle {model['account_throttle']['rate_per_s']:,}/s, "
+        f"burst {model['account_throttle']['burst']:,}, "
+        f"shared by every API call; connect quota {model['connect_quota']['rate_per_s']}/s; think time uniform "
+        f"{model['think_s']['low']}..{model['think_s']['high']} s; fan-out batch {model['fanout']['batch_size']}, "
+        f"at most {model['fanout']['max_concurrency']} at once, {model['fanout']['post_threads']} threads, "
+        f"{model['fanout']['pushes_per_second_per_invocation']:,} pushes/s each."
+    )
+    return parameters + "\n\n" + rows
 
 
 def load_section(load: dict[str, Any]) -> str:
@@ -303,9 +387,12 @@ def write_docs(results: dict[str, Any], doc: Path = DOC) -> None:
         "load": lambda: load_section(results["load"]["run"]),
         "cost": lambda: cost_section(results["cost"]["model"]),
         "coldstart": lambda: coldstart_section(results["coldstart"]["measured"]),
+        "fanout": lambda: fanout_section(results["fanout"]),
     }
     text = doc.read_text()
     for name, render in sections.items():
+        if name == "fanout" and f"<!-- bench:{name} -->" not in text:
+            continue  # the doc has no place for it yet (<!-- bench:fanout --> ... <!-- /bench:fanout -->)
         if name == "machine":
             text = replace_between_markers(text, name, render())
         elif name in results:

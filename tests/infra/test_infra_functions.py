@@ -79,6 +79,7 @@ def test_function_environment_is_exactly_what_its_needs_imply(synth: Synth, name
         assert callback[0] == "https://"
         assert callback[1] == {"Ref": synth.logical_id(synth.stack.websocket_api.api)}
         assert callback[-1] == "/dev"
+    if spec.needs.ws_url:
         ws_url = env[manifest.WS_URL_ENV]["Fn::Join"][1]
         distribution_id = synth.logical_id(synth.stack.edge.distribution)
         assert ws_url == ["wss://", {"Fn::GetAtt": [distribution_id, "DomainName"]}, "/ws"]

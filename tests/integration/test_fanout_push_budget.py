@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from speedrun.connections import Push, SendReport
+from speedrun.fanout.deliveries import RECIPIENTS_PER_DELIVERY
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
 
 BOARD_PUSHES_PER_S = 250
@@ -179,3 +180,39 @@ def test_the_participant_whose_answer_completes_the_run_gets_its_answer_result(w
     kinds = [frame["type"] for frame in world.received(last)]
     assert kinds.count("answer_result") == 1 and kinds.count("completed") == 1
     assert world.received(last)[-1]["type"] == "completed"
+
+
+def test_a_crowd_joining_faster_than_the_lobby_budget_still_gets_lobby_updates(world: EngineWorld) -> None:
+    # 600 joins a second for a second: the lobby interval (2.4 s at 600) must not recede as they come
+    _run_id, code, _host = world.create(1, max_participants=2000)
+    players = []
+    for k in range(1800):
+        players.append(world.join(code, f"C{k:04d}", connect=k < 50))
+        world.clock.advance(1)  # 1,000 joins a second
+    during = [len(of_type(world, player, "lobby")) for player in players[:50]]
+    assert min(during) >= 1  # told while the crowd was still arriving, not only after it stopped
+
+
+def test_a_flush_too_big_for_one_delivery_is_posted_as_deliveries(world: EngineWorld) -> None:
+    _run_id, code, host = world.create(1, max_participants=1200)
+    players = [world.join(code, f"W{k:04d}") for k in range(1100)]
+    world.settle()
+    world.send(host, "start")
+    sizes: list[int] = []
+    send = world.fanout.service.send
+
+    def noting_sizes(run_id: str, pushes: Sequence[Push], *, attempt: int = 0) -> Any:
+        sizes.append(len(pushes))
+        return send(run_id, pushes, attempt=attempt)
+
+    world.fanout.service.send = noting_sizes  # type: ignore[method-assign]
+    for player in players:
+        world.send(player, "question", index=0)
+    for player in players[:-1]:  # everyone but one finishes: 1,099 watchers
+        world.send(player, "answer", index=0, selected=[0])
+    world.clock.advance(10_000)
+    world.send(players[-1], "question", index=0)  # any action lets due deliveries run
+    world.settle()
+    boards = sum(1 for player in players[:-1] if of_type(world, player, "leaderboard"))
+    assert boards == len(players) - 1  # every watcher got the board
+    assert max(sizes) <= RECIPIENTS_PER_DELIVERY

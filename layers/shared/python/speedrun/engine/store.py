@@ -83,7 +83,7 @@ class RunEngine:
             "participant_count": 0,
             "finished_count": 0,
             "join_seq": 0,
-            "board_at": 0,
+            "board_next": 0,
         }
         created_event = {
             "run_id": run_id,

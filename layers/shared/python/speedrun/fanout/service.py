@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from speedrun.connections import Push, Pusher
 from speedrun.engine import broadcasts
 from speedrun.engine.store import RunEngine
-from speedrun.fanout.deliveries import FlushDelivery, PushDelivery
+from speedrun.fanout.deliveries import RECIPIENTS_PER_DELIVERY, FlushDelivery, PushDelivery
 from speedrun.fanout.publisher import FanOut
 
 logger = Logger(child=True)
@@ -77,7 +77,13 @@ class FanOutService:
         delay_ms = broadcasts.flush_delay_ms(outcome.effects)
         if delay_ms is not None:
             self.fanout.request_flush(run_id, delay_ms)
-        return self.send(run_id, broadcasts.effect_pushes(outcome.effects))
+        pushes = broadcasts.effect_pushes(outcome.effects)
+        if len(pushes) > RECIPIENTS_PER_DELIVERY:
+            # A board to thousands of watchers or a big lobby's update: split into deliveries that
+            # invocations post in parallel, as any broadcast, so no invocation outgrows its budget.
+            self.fanout.publish(run_id, pushes)
+            return DeliveryReport()
+        return self.send(run_id, pushes)
 
     def send(self, run_id: str, pushes: Sequence[Push], *, attempt: int = 0) -> DeliveryReport:
         """Post in waves, so each connection gets its frames in order (a wave is posted in parallel)."""

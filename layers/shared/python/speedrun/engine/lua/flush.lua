@@ -12,9 +12,11 @@ elseif redis.call('EXISTS', K_FEED) == 1 then
 end
 local count = tonumber(meta.participant_count)
 if meta.status == 'lobby' and count ~= tonumber(meta.lobby_count or 0) then
-  local due = tonumber(meta.lobby_at or 0) + lobby_interval_ms(count)
+  -- The next update's time is fixed when one is sent (from the count then): a due time computed
+  -- from the growing count would recede as fast as a big crowd joins, and never come.
+  local due = tonumber(meta.lobby_next or 0)
   if due <= NOW then
-    redis.call('HSET', K_META, 'lobby_at', json(NOW), 'lobby_count', json(count))
+    redis.call('HSET', K_META, 'lobby_count', json(count), 'lobby_next', json(NOW + lobby_interval_ms(count)))
     local conns = connections()
     conns.host = nil
     EFFECTS.lobby = {participant_count = count, recent = recent_names(), conns = conns}
@@ -26,9 +28,9 @@ if meta.status == 'running' and meta.board_dirty == '1' then
   local watchers = watcher_connections()
   local watcher_count = 0
   for _ in pairs(watchers) do watcher_count = watcher_count + 1 end
-  local due = tonumber(meta.board_at) + board_interval_ms(watcher_count)
+  local due = tonumber(meta.board_next or 0)  -- fixed when the last board went out, as the lobby's
   if due <= NOW then
-    redis.call('HSET', K_META, 'board_at', json(NOW), 'board_dirty', '0')
+    redis.call('HSET', K_META, 'board_dirty', '0', 'board_next', json(NOW + board_interval_ms(watcher_count)))
     if watcher_count > 0 then
       EFFECTS.leaderboard = {entries = build_board(HOST_BOARD_MAX), participant_count = count, conns = watchers}
     end

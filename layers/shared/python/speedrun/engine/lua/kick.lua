@@ -21,7 +21,7 @@ local current = redis.call('HGET', K_CONNS, p.id)
 if current and not open[current] then open[current] = array({0, 0}) end
 redis.call('HDEL', K_CONNS, p.id, OPEN_PREFIX .. p.id)
 if meta.status == 'lobby' then  -- the lobby's count changed: its next update says so
-  request_flush(meta, tonumber(meta.lobby_at or 0) + lobby_interval_ms(tonumber(meta.participant_count)))
+  request_flush(meta, tonumber(meta.lobby_next or 0))
 end
 follow_lobby_expiry(meta)
 complete_if_all_finished(meta)
