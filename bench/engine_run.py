@@ -412,11 +412,7 @@ class _Driver:
 
     def settle(self) -> int:
         """Advance the clock to each pending delivery (the coalesced pushes' flushes) until none is left."""
-
-        def advance_to(due_ms: int) -> None:
-            self.clock.now = max(self.clock.now, due_ms)
-
-        return self.fanout.settle(advance_to)
+        return self.fanout.settle(self.clock.advance_to)
 
     def _record(self, action: str, elapsed_ns: int, first_command: int) -> None:
         stats = self.run.actions[action]

@@ -15,6 +15,7 @@ import pytest
 
 import lambdas.finalizer.handler as finalizer_lambda
 import lambdas.speedrun.handler as speedrun_lambda
+from local_stack.client import COALESCED_LISTS
 from speedrun.engine import Caller
 from speedrun.engine import service as service_module
 from tests.support.engine_harness import Client, EngineWorld, drain, engine_queues
@@ -60,14 +61,9 @@ def host_told(world: EngineWorld, host: Client, kind: str) -> list[dict[str, Any
     """Every item of the host's coalesced notifications of `kind` (`participant_answered`, ...),
     once the run's pending flushes have been delivered."""
     world.settle()
-    list_field = {
-        "participant_joined": "joined",
-        "participant_answered": "answered",
-        "participant_finished": "finished",
-    }
     items: list[dict[str, Any]] = []
     for frame in frames_of(world, host, kind):
-        items += frame.get(list_field[kind]) or [
+        items += frame.get(COALESCED_LISTS[kind]) or [
             {k: v for k, v in frame.items() if k not in ("type", "participant_count")}
         ]
     return items

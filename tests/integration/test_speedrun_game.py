@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from local_stack.client import COALESCED_LISTS
 from speedrun.clock import iso_from_ms
 from speedrun.connections import Push, SendReport
 from tests.support.engine_harness import Client, EngineWorld, drain, engine_queues, make_questions
@@ -48,11 +49,6 @@ HOST_TYPES = {"state", "participant_joined", "started", "participant_answered", 
     "completed",
 }
 PARTICIPANT_TYPES = {"state", "lobby", "started", "question", "answer_result", "leaderboard"} | {"completed"}
-COALESCED_LISTS = {
-    "participant_joined": "joined",
-    "participant_answered": "answered",
-    "participant_finished": "finished",
-}
 
 
 def host_items(frames: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:

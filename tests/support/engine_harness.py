@@ -290,11 +290,7 @@ class EngineWorld:
     def settle(self) -> int:
         """Advance the clock to every pending fan-out delivery (the coalesced pushes' flushes) and
         post it, until none is left; returns how many were delivered."""
-
-        def advance_to(due_ms: int) -> None:
-            self.clock.now = max(self.clock.now, due_ms)
-
-        return self.fanout.settle(advance_to)
+        return self.fanout.settle(self.clock.advance_to)
 
     # --- observation --------------------------------------------------------------------------
 

@@ -28,6 +28,10 @@ class ManualClock:
     def advance(self, ms: int) -> None:
         self.now += ms
 
+    def advance_to(self, ms: int) -> None:
+        """To `ms`, never backwards (a pending delivery's due time may already have passed)."""
+        self.now = max(self.now, ms)
+
 
 class RecordingPusher:
     """Keeps every push (nothing is ever gone)."""
@@ -137,7 +141,7 @@ def play_run(
             played.answer_results.setdefault(caller.participant_id or "", []).append(reply)
             fanout.run_due()
         clock.advance(1000)
-    fanout.settle(lambda due_ms: setattr(clock, "now", max(clock.now, due_ms)))
+    fanout.settle(clock.advance_to)
     completed = pusher.frames_to(host.connection_id, "completed")
     assert len(completed) == 1, completed
     played.completed = completed[0]

@@ -104,10 +104,10 @@ class JoinedItem(_Part):
     name: StrictStr
 
 
-class ParticipantJoinedFrame(_Frame):
+class ParticipantJoinedFrame(_Frame, JoinedItem):
+    """The latest join's fields (JoinedItem), then the frame's own."""
+
     type: Literal["participant_joined"]
-    participant_id: StrictStr
-    name: StrictStr
     participant_count: Count
     joined: list[JoinedItem] | None = Field(default=None, min_length=2)
     """Revision 2: every join since the host's last notification, when there were several."""
@@ -156,14 +156,8 @@ class AnsweredItem(_Part):
     score: Count
 
 
-class ParticipantAnsweredFrame(_Frame):
+class ParticipantAnsweredFrame(_Frame, AnsweredItem):
     type: Literal["participant_answered"]
-    participant_id: StrictStr
-    name: StrictStr
-    index: Count
-    outcome: Outcome
-    points: Annotated[StrictInt, Field(ge=0, le=1000)]
-    score: Count
     answered: list[AnsweredItem] | None = Field(default=None, min_length=2)
     """This project's extension (docs/engine.md): every answer since the last notification."""
 
@@ -175,12 +169,8 @@ class FinishedItem(_Part):
     elapsed_ms: Count
 
 
-class ParticipantFinishedFrame(_Frame):
+class ParticipantFinishedFrame(_Frame, FinishedItem):
     type: Literal["participant_finished"]
-    participant_id: StrictStr
-    name: StrictStr
-    score: Count
-    elapsed_ms: Count
     finished: list[FinishedItem] | None = Field(default=None, min_length=2)
 
 
