@@ -42,7 +42,8 @@ class Sizes:
     """(participants, questions)"""
     scale: tuple[tuple[int, int], ...]
     """More points of the curve; the engine run is one of them."""
-    load: tuple[int, int]
+    load: tuple[tuple[int, int], ...]
+    """(participants, questions) of the load runs against the local stack, each on a fresh stack."""
     import_repeats: int
     fanout: tuple[tuple[int, int], ...] = ()
     """(participants, questions) of the fan-out model's runs (bench.fanout)."""
@@ -53,11 +54,13 @@ FULL = Sizes(
     # Fewer questions for the larger runs keep the curve within a few minutes (pushes per answer and
     # latency per action do not depend on Q; the lobby grows as P^2, the boards as P).
     scale=((100, 20), (500, 5), (2000, 3), (5000, 1)),
-    load=(1000, 5),
+    load=((200, 5), (1000, 5)),
     import_repeats=5,
     fanout=((1000, 20), (5000, 20), (10000, 20)),
 )
-QUICK = Sizes(engine=(200, 5), scale=((100, 5), (500, 2)), load=(100, 3), import_repeats=3, fanout=((200, 5), (500, 5)))
+QUICK = Sizes(
+    engine=(200, 5), scale=((100, 5), (500, 2)), load=((100, 3),), import_repeats=3, fanout=((200, 5), (500, 5))
+)
 
 
 def progress(line: str) -> None:
@@ -104,9 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                 write(folder, "scale", {"machine": about, "runs": runs})
                 report.plot_scale(runs, folder / "scale-curve.png" if args.quick else report.PLOT)
     if "load" in only:
-        participants, questions = sizes.load
-        progress(f"load: {participants} WebSocket clients x {questions} questions against the local stack")
-        write(folder, "load", {"machine": about, "run": load.measure(participants, questions, progress)})
+        load_runs = []
+        for participants, questions in sizes.load:
+            progress(f"load: {participants} WebSocket clients x {questions} questions against the local stack")
+            load_runs.append(load.measure(participants, questions, progress))
+        write(folder, "load", {"machine": about, "runs": load_runs})
     if "fanout" in only:
         with private_redis() as redis_url:
             progress(f"fanout: the model against API Gateway's quotas at {[p for p, _q in sizes.fanout]} participants")

@@ -51,8 +51,9 @@ from bench import cost
 from bench.engine_run import CountingPusher, message_units
 from speedrun import manifest
 from speedrun.connections import ConnectionsPusher, Push, RateLimiter, SendReport
-from speedrun.engine import HOST, PARTICIPANT, RunEngine, SpeedRunService
-from speedrun.engine.models import Caller
+from speedrun.engine.models import HOST, PARTICIPANT, Caller
+from speedrun.engine.service import SpeedRunService
+from speedrun.engine.store import RunEngine
 from speedrun.fanout.deliveries import Delivery, FlushDelivery, PushDelivery, push_deliveries
 from speedrun.fanout.publisher import SQS_BATCH_ENTRIES
 from speedrun.fanout.service import (

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -272,29 +272,38 @@ def fanout_section(fanout: dict[str, Any]) -> str:
     return parameters + "\n\n" + rows
 
 
-def load_section(load: dict[str, Any]) -> str:
-    return table(
-        ("figure", "value"),
-        [
-            (
-                "participants x questions (WebSocket clients over loopback)",
-                f"{load['participants']:,} x {load['questions']}",
-            ),
-            ("answer_result expected / received", f"{load['expected_answer_results']:,} / {load['answer_results']:,}"),
-            ("lost / duplicated", f"{load['lost']} / {load['duplicated']}"),
-            ("requests without a reply within 60 s (by action)", _requests(load["requests_timed_out"])),
-            ("answer_results that came after their request timed out", load["late_answer_results"]),
-            ("completion", load["completion"]),
-            ("errors", load["error_count"] if not load["errors"] else f"{load['error_count']}: {load['errors']}"),
-            (
-                "answer -> answer_result p50 / p99",
-                f"{load['answer_to_result_p50_ms']} ms / {load['answer_to_result_p99_ms']} ms",
-            ),
-            ("sockets with exactly one `completed`", f"{load['sockets_with_one_completed']:,} of {load['sockets']:,}"),
-            ("phases", ", ".join(f"{name} {seconds} s" for name, seconds in load["phases_s"].items())),
-            ("results durable (HTTP 200) after completion", f"{load['results_persisted_after_s']} s"),
-        ],
-    )
+LOAD_FIGURES: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
+    (
+        "answer_result expected / received",
+        lambda run: f"{run['expected_answer_results']:,} / {run['answer_results']:,}",
+    ),
+    ("lost / duplicated", lambda run: f"{run['lost']} / {run['duplicated']}"),
+    ("requests without a reply within 60 s (by action)", lambda run: _requests(run["requests_timed_out"])),
+    ("answer_results that came after their request timed out", lambda run: run["late_answer_results"]),
+    ("completion", lambda run: run["completion"]),
+    ("errors", lambda run: run["error_count"] if not run["errors"] else f"{run['error_count']}: {run['errors']}"),
+    (
+        "answer -> answer_result p50 / p99",
+        lambda run: f"{run['answer_to_result_p50_ms']:,.1f} ms / {run['answer_to_result_p99_ms']:,.1f} ms",
+    ),
+    ("joins + connects (+ `sync`) a second", lambda run: run["joins_and_connects_per_s"]),
+    (
+        "lobby messages per participant, median / max",
+        lambda run: f"{run['lobby_messages_per_participant_median']} / {run['lobby_messages_per_participant_max']}",
+    ),
+    (
+        "sockets with exactly one `completed`",
+        lambda run: f"{run['sockets_with_one_completed']:,} of {run['sockets']:,}",
+    ),
+    ("phases", lambda run: ", ".join(f"{name} {seconds} s" for name, seconds in run["phases_s"].items())),
+    ("results durable (HTTP 200) after completion", lambda run: f"{run['results_persisted_after_s']} s"),
+)
+
+
+def load_section(runs: Sequence[dict[str, Any]]) -> str:
+    """One column per run (participants x questions, WebSocket clients over loopback)."""
+    header = ("figure", *(f"{run['participants']:,} x {run['questions']}" for run in runs))
+    return table(header, [(name, *(figure(run) for run in runs)) for name, figure in LOAD_FIGURES])
 
 
 def cost_section(cost: dict[str, Any]) -> str:
@@ -384,7 +393,7 @@ def write_docs(results: dict[str, Any], doc: Path = DOC) -> None:
         "machine": lambda: machine_section(results["machine"]),
         "engine": lambda: engine_section(results["engine"]["run"]),
         "scale": lambda: scale_section(results["scale"]["runs"]),
-        "load": lambda: load_section(results["load"]["run"]),
+        "load": lambda: load_section(results["load"]["runs"]),
         "cost": lambda: cost_section(results["cost"]["model"]),
         "coldstart": lambda: coldstart_section(results["coldstart"]["measured"]),
         "fanout": lambda: fanout_section(results["fanout"]),

@@ -18,7 +18,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SpeedRunTests")
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "speedrun-tests")
 
 # Imported after the environment above is in place (they read it when imported).
-from speedrun.engine import RunEngine  # noqa: E402
+from speedrun.engine.store import RunEngine  # noqa: E402
 from tests.support.durable_stores import Queues, durable_stores  # noqa: E402
 from tests.support.played_run import ManualClock  # noqa: E402
 from tests.support.redis_server import private_redis  # noqa: E402

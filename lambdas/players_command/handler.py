@@ -12,8 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.http import caller_sub, error_responses, make_resolver
-from speedrun.players import PlayerCommands, ProfileBody, ProgressBody
-from speedrun.players.commands import HANDLE_PATTERN
+from speedrun.players.commands import HANDLE_PATTERN, PlayerCommands, ProfileBody, ProgressBody
 from speedrun.queues import JobQueues
 
 logger = Logger()

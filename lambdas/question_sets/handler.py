@@ -12,8 +12,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.http import caller_sub, error_response, error_responses, make_resolver
-from speedrun.question_sets import QuestionSetMetadata, QuestionSetPage, default_service
-from speedrun.question_sets.service import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from speedrun.question_sets.models import QuestionSetMetadata, QuestionSetPage
+from speedrun.question_sets.service import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, default_service
 from speedrun.question_sets.upload_guard import MAX_BODY_BYTES, is_upload, refusal_response, upload_refusal
 
 logger = Logger()

@@ -10,10 +10,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from speedrun.engine import RunEngine
+from speedrun.engine.store import RunEngine
 from speedrun.redis_client import redis_from_settings
-from speedrun.reporting import BatchWriter, Reporter, dynamodb_client, process_completion_jobs
+from speedrun.reporting.batch_writer import BatchWriter, dynamodb_client
 from speedrun.reporting.live_runs import HostRunIndex
+from speedrun.reporting.reporter import Reporter, process_completion_jobs
 from speedrun.settings import get_settings
 
 logger = Logger()

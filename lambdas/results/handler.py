@@ -15,14 +15,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from speedrun.errors import Forbidden, NotFound, Unauthorized
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.identity import bearer_token, signed_in_sub
-from speedrun.players import read_profile
+from speedrun.players.queries import read_profile
 from speedrun.redis_client import redis_from_settings
-from speedrun.reporting import read_csv_rows, read_player_games, read_results_view, read_summary
 from speedrun.reporting.csv_export import csv_filename, to_csv
 from speedrun.reporting.host_runs import list_host_runs, read_run_summary
 from speedrun.reporting.live_runs import LiveRunReader
 from speedrun.reporting.models import SpeedRunPage, SpeedRunSummary
-from speedrun.reporting.read_models import handle_owner
+from speedrun.reporting.read_models import (
+    handle_owner,
+    read_csv_rows,
+    read_player_games,
+    read_results_view,
+    read_summary,
+)
 from speedrun.tokens import RunTokens, run_tokens_from_settings
 
 logger = Logger()

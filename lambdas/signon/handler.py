@@ -13,12 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.identity import signed_in_sub
-from speedrun.signon import CreateSpeedRunRequest, JoinRequest, RunJoined, SignOnService, SpeedRunCreated, viewer_of
 from speedrun.signon.join_limit import (
     JOINS_PER_EXTRA_REFUSAL,
     REFUSALS_PER_VIEWER_PER_RUN,
     UNKNOWN_CODES_PER_VIEWER_PER_MINUTE,
 )
+from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest, RunJoined, SpeedRunCreated
+from speedrun.signon.service import SignOnService
+from speedrun.signon.viewer import viewer_of
 
 logger = Logger()
 tracer = Tracer()

@@ -24,7 +24,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from speedrun.clock import now_ms
-from speedrun.engine import Caller, frames
+from speedrun.engine import frames
+from speedrun.engine.models import Caller
 from speedrun.engine.service import service_from_settings
 from speedrun.errors import DomainError
 

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.errors import Forbidden, Unauthorized
-from speedrun.signon import ConnectionAuthorizer
+from speedrun.signon.service import ConnectionAuthorizer
 
 logger = Logger()
 tracer = Tracer()

@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 
 from speedrun import manifest
-from speedrun.engine import RunEngine, SpeedRunService
+from speedrun.engine.service import SpeedRunService
+from speedrun.engine.store import RunEngine
 from speedrun.redis_client import redis_from_settings
-from speedrun.reporting import BatchWriter, Reporter, process_completion_jobs, read_results_view
+from speedrun.reporting.batch_writer import BatchWriter
+from speedrun.reporting.read_models import read_results_view
+from speedrun.reporting.reporter import Reporter, process_completion_jobs
 from speedrun.settings import Settings
 from tests.support.durable_stores import Queues, poll_once, queue_depth, scan
 from tests.support.durable_stores import client as aws_client

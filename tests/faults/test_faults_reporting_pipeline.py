@@ -22,9 +22,9 @@ from speedrun import manifest, tables
 from speedrun.connections import Push, SendReport
 from speedrun.engine.keys import run_keys
 from speedrun.errors import NotFound
-from speedrun.reporting import BatchWriter, Reporter, process_completion_jobs, read_results_view
-from speedrun.reporting.batch_writer import MAX_BATCH
-from speedrun.reporting.reporter import LiveRunExport, run_puts
+from speedrun.reporting.batch_writer import MAX_BATCH, BatchWriter
+from speedrun.reporting.read_models import read_results_view
+from speedrun.reporting.reporter import LiveRunExport, Reporter, process_completion_jobs, run_puts
 from tests.support.durable_stores import Queues, queue_depth, scan, sqs_event
 from tests.support.durable_stores import client as aws_client
 from tests.support.engine_harness import Client, EngineWorld, InboxPusher

@@ -16,8 +16,8 @@ import pytest
 import lambdas.finalizer.handler as finalizer_lambda
 import lambdas.speedrun.handler as speedrun_lambda
 from local_stack.client import COALESCED_LISTS
-from speedrun.engine import Caller
 from speedrun.engine import service as service_module
+from speedrun.engine.models import Caller
 from tests.support.engine_harness import Client, EngineWorld, drain, engine_queues
 
 DURATION_MS = 20_000

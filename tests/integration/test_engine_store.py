@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from speedrun.engine import Joined, RunEngine
 from speedrun.engine.keys import join_code_key, run_keys
-from speedrun.engine.store import JOIN_CODE_ALPHABET, LOBBY_TTL_MS
+from speedrun.engine.models import Joined
+from speedrun.engine.store import JOIN_CODE_ALPHABET, LOBBY_TTL_MS, RunEngine
 from speedrun.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, Unavailable
 from speedrun.redis_client import redis_from_settings
 from speedrun.settings import Settings

@@ -46,8 +46,8 @@ from local_stack.stack import LocalStack, StackOptions
 from speedrun import manifest
 from speedrun.identity import stringify_claims
 from speedrun.manifest import Auth, FunctionSpec
-from speedrun.players import read_profile
-from speedrun.reporting import read_summary
+from speedrun.players.queries import read_profile
+from speedrun.reporting.read_models import read_summary
 
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from speedrun.engine.keys import RUN_KEY_PARTS, run_keys
 from speedrun.engine.requests import MAX_FRAME_BYTES
-from speedrun.signon import JoinRequest
+from speedrun.signon.models import JoinRequest
 from speedrun.text import MAX_JSON_DEPTH
 from tests.integration.test_hostile_nicknames import ACCEPTED, HOSTILE_TEXTS
 from tests.support.engine_harness import Client, EngineWorld, engine_queues, make_questions

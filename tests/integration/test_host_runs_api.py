@@ -15,14 +15,17 @@ import redis
 
 import lambdas.results.handler as results_lambda
 from speedrun import projections
-from speedrun.engine import HOST as HOST_ROLE
-from speedrun.engine import Caller, RunEngine
+from speedrun.engine.models import HOST as HOST_ROLE
+from speedrun.engine.models import Caller
 from speedrun.engine.service import SpeedRunService
+from speedrun.engine.store import RunEngine
 from speedrun.question_sets.models import Question, StoredQuestionSet
 from speedrun.queues import JobQueues
-from speedrun.reporting import BatchWriter, Reporter
+from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.live_runs import HostRunIndex, LiveRunReader, host_runs_key
-from speedrun.signon import CreateSpeedRunRequest, SignOnService
+from speedrun.reporting.reporter import Reporter
+from speedrun.signon.models import CreateSpeedRunRequest
+from speedrun.signon.service import SignOnService
 from speedrun.tables import PlayerGameModel, PlayerModel
 from speedrun.tokens import RunTokens
 from tests.support.completed_runs import CompletedRuns

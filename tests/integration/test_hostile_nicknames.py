@@ -41,7 +41,7 @@ from local_stack.client import HttpReply, RunSocket, bearer, http_request, sign_
 from local_stack.stack import LocalStack, StackOptions
 from speedrun.engine.store import NAME_MAX_CHARS
 from speedrun.projections import CSV_COLUMNS
-from speedrun.signon import JoinRequest, clean_name
+from speedrun.signon.models import JoinRequest, clean_name
 from tests.support.protocol_messages import validate_server_frame
 from tests.support.question_sets import sample_set_json
 from tests.support.security_world import wait_until

@@ -16,9 +16,9 @@ import pytest
 
 import lambdas.speedrun.handler as speedrun_lambda
 from speedrun.connections import Push, SendReport
-from speedrun.engine import SpeedRunService
 from speedrun.engine.keys import run_keys
 from speedrun.engine.scripts import SCRIPT_NAMES, script_source
+from speedrun.engine.service import SpeedRunService
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
 
 HANDSHAKES = 120

@@ -14,8 +14,9 @@ from moto import mock_aws
 import lambdas.question_sets.handler as question_sets_function
 from speedrun import tables
 from speedrun.errors import NotFound, Unavailable
-from speedrun.question_sets import MAX_FILE_BYTES, load_questions
+from speedrun.question_sets.models import MAX_FILE_BYTES
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
+from speedrun.question_sets.service import load_questions
 from speedrun.tables import QuestionSetModel
 from tests.support.question_sets import (
     BOUNDARY,

@@ -12,7 +12,8 @@ import pytest
 
 from local_stack.redis_backend import free_port
 from speedrun import manifest
-from speedrun.players import PlayerCommand, PlayerCommands, PlayerWorker, ProfileBody, ProgressBody
+from speedrun.players.commands import PlayerCommand, PlayerCommands, ProfileBody, ProgressBody
+from speedrun.players.worker import PlayerWorker
 from speedrun.replay import (
     ORIGINAL_OWNER_ATTRIBUTE,
     OwnerNotResolved,
@@ -23,7 +24,8 @@ from speedrun.replay import (
     owner_spec,
     resolve_owner,
 )
-from speedrun.reporting import BatchWriter, Reporter
+from speedrun.reporting.batch_writer import BatchWriter
+from speedrun.reporting.reporter import Reporter
 from speedrun.tables import MODELS
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import READ_MODEL_TABLES, Queues, client, durable_stores, scan, scan_all, wipe

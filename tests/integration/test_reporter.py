@@ -11,19 +11,12 @@ from typing import Any
 import boto3
 
 from speedrun import manifest, projections
-from speedrun.engine import RunEngine
+from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
-from speedrun.reporting import (
-    BatchWriter,
-    Reporter,
-    process_completion_jobs,
-    read_csv_rows,
-    read_player_games,
-    read_results_view,
-    read_summary,
-)
+from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.csv_export import to_csv
-from speedrun.reporting.reporter import run_puts
+from speedrun.reporting.read_models import read_csv_rows, read_player_games, read_results_view, read_summary
+from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
 from speedrun.tables import EventModel
 from tests.support.durable_stores import Queues, poll_once, queue_depth, scan, scan_all, sqs_event
 from tests.support.durable_stores import client as shared_client

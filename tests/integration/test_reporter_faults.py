@@ -12,10 +12,11 @@ from botocore.exceptions import ClientError
 
 import lambdas.reporter.handler as reporter_lambda
 from speedrun import manifest, projections
-from speedrun.engine import RunEngine
+from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
-from speedrun.reporting import BatchWriter, Reporter, process_completion_jobs, read_results_view, read_summary
-from speedrun.reporting.reporter import run_puts
+from speedrun.reporting.batch_writer import BatchWriter
+from speedrun.reporting.read_models import read_results_view, read_summary
+from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
 from speedrun.settings import get_settings
 from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once, queue_depth, scan
 from tests.support.durable_stores import client as shared_client

@@ -14,8 +14,9 @@ import pytest
 import lambdas.results.handler as results_lambda
 from speedrun import projections
 from speedrun.clock import now_ms
-from speedrun.reporting import BatchWriter, Reporter
+from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.models import RunSettings
+from speedrun.reporting.reporter import Reporter
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import FakeLambdaContext, Queues, client, durable_stores

@@ -61,6 +61,7 @@ def world(redis_server_url: str) -> Iterator[SecurityWorld]:
             lambda: running.request("GET", f"/api/players/{HANDLE_A}", token=running.player_a.id_token).status == 200,
             "player-a's profile applied",
         )
+        running.settle()
         yield running
 
 

@@ -58,6 +58,7 @@ def world(redis_server_url: str) -> Iterator[SecurityWorld]:
         _run(kick())
         running.extra["kicked_token"] = kicked["participant_token"]
         running.extra["kicked_id"] = kicked["participant_id"]
+        running.settle()
         # From here on nothing may reach a queue unnoticed: stop the workers, count the messages.
         for poller in running.stack.pollers.values():
             poller.stop()

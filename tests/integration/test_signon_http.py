@@ -14,10 +14,14 @@ import pytest
 
 import lambdas.signon.handler as signon_lambda
 from speedrun.clock import now_ms
-from speedrun.engine import CreatedRun
+from speedrun.engine.models import CreatedRun
 from speedrun.engine.store import JOIN_CODE_ALPHABET, LOBBY_TTL_MS
-from speedrun.signon import host_token_expiry_ms, participant_token_expiry_ms
-from speedrun.signon.service import LONGEST_RUN_MS, PARTICIPANT_TOKEN_LIFETIME_MS
+from speedrun.signon.service import (
+    LONGEST_RUN_MS,
+    PARTICIPANT_TOKEN_LIFETIME_MS,
+    host_token_expiry_ms,
+    participant_token_expiry_ms,
+)
 from tests.support.signon import (
     HOST_SUB,
     OTHER_HOST_SUB,

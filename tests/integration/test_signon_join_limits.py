@@ -19,7 +19,6 @@ from speedrun import manifest
 from speedrun.engine.keys import run_keys
 from speedrun.errors import Conflict, Forbidden, NotFound, Unavailable
 from speedrun.settings import Settings
-from speedrun.signon import SignOnService
 from speedrun.signon.join_limit import (
     KEY_TTL_S,
     REFUSALS_PER_VIEWER_PER_RUN,
@@ -30,6 +29,7 @@ from speedrun.signon.join_limit import (
     run_field,
     run_window_key,
 )
+from speedrun.signon.service import SignOnService
 from speedrun.signon.viewer import parse_viewer_address, viewer_of
 from speedrun.tokens import RunClaims
 from tests.support.signon import HOST_SUB, FakeLambdaContext, SignOnWorld, question, signon_world

@@ -11,7 +11,8 @@ import pytest
 
 import lambdas.ws_authorizer.handler as authorizer_lambda
 from speedrun.clock import now_ms
-from speedrun.signon import ConnectionAuthorizer, CreateSpeedRunRequest, JoinRequest
+from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
+from speedrun.signon.service import ConnectionAuthorizer
 from speedrun.tokens import AUDIENCE, ISSUER
 from tests.support.signon import FakeLambdaContext, SignOnWorld, question, signon_world
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from speedrun.engine import RunExport
+from speedrun.engine.models import RunExport
 
 
 class CompletedRuns:

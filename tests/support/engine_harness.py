@@ -23,8 +23,10 @@ from moto import mock_aws
 import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
 from speedrun.connections import Push, SendReport
-from speedrun.engine import HOST, PARTICIPANT, FrozenQuestion, RunConfig, RunEngine, SpeedRunService
 from speedrun.engine.keys import join_code_key, run_keys
+from speedrun.engine.models import HOST, PARTICIPANT, FrozenQuestion, RunConfig
+from speedrun.engine.service import SpeedRunService
+from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
 from tests.support import redis_state
 from tests.support.fanout import InProcessFanOut

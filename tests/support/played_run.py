@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from speedrun.connections import Push, SendReport
-from speedrun.engine import HOST, PARTICIPANT, Caller, FrozenQuestion, RunConfig, RunEngine
+from speedrun.engine.models import HOST, PARTICIPANT, Caller, FrozenQuestion, RunConfig
 from speedrun.engine.service import SpeedRunService
+from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
 from tests.support.fanout import InProcessFanOut
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from speedrun.manifest import QUESTION_STORE_ENV
-from speedrun.question_sets import default_service
+from speedrun.question_sets.service import default_service
 from speedrun.settings import get_settings
 
 BOUNDARY = "----speedrunTestBoundary7MA4YWxkTrZu0gW"

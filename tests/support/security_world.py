@@ -151,8 +151,30 @@ class SecurityWorld:
 
     # --- state ---------------------------------------------------------------------------------
 
+    def queued_messages(self) -> dict[str, int]:
+        """Each queue's messages, visible, in flight or delayed."""
+        sqs = self.aws_client("sqs")
+        counts = {}
+        for name, queue in self.stack.queues.items():
+            attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
+            counts[name] = sum(
+                int(attributes[count])
+                for count in (
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                )
+            )
+        return counts
+
+    def settle(self) -> None:
+        """Waits until every queue is empty: what the setup queued (a flush asked for a second later,
+        a completion) is done before the snapshots begin."""
+        wait_until(lambda: not any(self.queued_messages().values()), "the queues to drain", self.queued_messages)
+
     def snapshot(self) -> dict[str, Any]:
-        """Every Redis key (serialized value), every table item, every queue's message count."""
+        """Every Redis key (serialized value), every table item, every queue's message count (a
+        delayed message that comes due is still the same message)."""
         client_ = self.redis()
         keys = sorted(key for key in client_.scan_iter() if not key.decode().startswith(JOIN_COUNTER_PREFIX))
         redis_state = contents(client_, keys)
@@ -163,19 +185,7 @@ class SecurityWorld:
             for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
                 items += [json.dumps(item, sort_keys=True) for item in page["Items"]]
             tables[table] = sorted(items)
-        sqs = self.aws_client("sqs")
-        queues = {}
-        for name, queue in self.stack.queues.items():
-            attributes = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["All"])["Attributes"]
-            queues[name] = {
-                count: attributes.get(count)
-                for count in (
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",
-                )
-            }
-        return {"redis": redis_state, "tables": tables, "queues": queues}
+        return {"redis": redis_state, "tables": tables, "queues": self.queued_messages()}
 
 
 def pool_signing_key(region: str, user_pool_id: str) -> Any:
@@ -240,12 +250,13 @@ def security_world(redis_server_url: str) -> Iterator[SecurityWorld]:
         yield world
 
 
-def wait_until(condition: Any, what: str) -> Any:
-    """Polls `condition()` until it returns something truthy (queue workers run asynchronously)."""
+def wait_until(condition: Any, what: str, last_seen: Any = None) -> Any:
+    """Polls `condition()` until it returns something truthy (queue workers run asynchronously);
+    `last_seen()`, if given, says in the failure what was there at the end."""
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
+    raise AssertionError(f"gave up waiting for {what}" + (f": {last_seen()}" if last_seen else ""))

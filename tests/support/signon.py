@@ -16,11 +16,11 @@ import redis
 from moto import mock_aws
 
 from speedrun.connections import Push, SendReport
-from speedrun.engine import RunEngine
-from speedrun.question_sets import QuestionSetService, load_questions
+from speedrun.engine.store import RunEngine
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
+from speedrun.question_sets.service import QuestionSetService, load_questions
 from speedrun.question_sets.store import FolderQuestionStore
-from speedrun.signon import SignOnService
+from speedrun.signon.service import SignOnService
 from speedrun.tables import QuestionSetModel
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.fanout import InProcessFanOut

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from speedrun.question_sets import count_categories, parse_question_set
+from speedrun.question_sets.models import count_categories
+from speedrun.question_sets.parsing import parse_question_set
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

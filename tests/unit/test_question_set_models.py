@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from speedrun.errors import BadRequest
-from speedrun.question_sets import Question, count_categories, fold_category
+from speedrun.question_sets.models import Question, count_categories, fold_category
 from speedrun.question_sets.service import SET_ID_PATTERN, decode_cursor, encode_cursor, new_set_id
 
 

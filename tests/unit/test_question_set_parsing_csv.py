@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from speedrun.errors import BadRequest, DomainError
-from speedrun.question_sets import MAX_QUESTIONS, parse_question_set
+from speedrun.question_sets.models import MAX_QUESTIONS
+from speedrun.question_sets.parsing import parse_question_set
 
 HEADER = "category,question,option_1,option_2,option_3,option_4,correct,explanation"
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from speedrun.errors import BadRequest, DomainError, TooLarge
-from speedrun.question_sets import MAX_FILE_BYTES, MAX_QUESTIONS, parse_question_set
+from speedrun.question_sets.models import MAX_FILE_BYTES, MAX_QUESTIONS
+from speedrun.question_sets.parsing import parse_question_set
 
 
 def valid_question(**overrides: Any) -> dict[str, Any]:

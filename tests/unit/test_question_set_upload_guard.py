@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from speedrun.question_sets import MAX_FILE_BYTES
+from speedrun.question_sets.models import MAX_FILE_BYTES
 from speedrun.question_sets.upload_guard import is_upload, refusal_response, upload_refusal
 from tests.support.question_sets import BOUNDARY, body_of, http_event, upload_event
 

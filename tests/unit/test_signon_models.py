@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from speedrun.signon import CreateSpeedRunRequest, JoinRequest, clean_name, normalise_join_code
+from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest, clean_name, normalise_join_code
 
 
 def fields_of(error: ValidationError) -> list[str]:

@@ -7,8 +7,9 @@ import random
 import pytest
 
 from speedrun.errors import BadRequest
-from speedrun.question_sets import Question
-from speedrun.signon import select_questions, selection
+from speedrun.question_sets.models import Question
+from speedrun.signon import selection
+from speedrun.signon.selection import select_questions
 
 
 def q(n: int, category: str = "general") -> Question:

@@ -33,7 +33,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from speedrun import projections
 from speedrun.errors import NotFound
 from speedrun.players.worker import profile_model, progress_model
-from speedrun.reporting import BatchWriter, PutRequest, dynamodb_client, event_store
+from speedrun.reporting import event_store
+from speedrun.reporting.batch_writer import BatchWriter, PutRequest, dynamodb_client
 from speedrun.reporting.read_models import model_put, player_game_puts, run_read_model_puts
 from speedrun.tables import MODELS
 

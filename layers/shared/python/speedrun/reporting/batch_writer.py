@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
+
+from speedrun.settings import Settings, get_settings
 
 MAX_BATCH = 25
 """DynamoDB's limit of write requests per `BatchWriteItem` call."""
@@ -104,3 +107,11 @@ class BatchWriter:
     def _backoff(self, attempt: int) -> None:
         ceiling = min(self._max_delay_s, self._base_delay_s * 2 ** (attempt - 1))
         self._sleep(self._rng.uniform(0, ceiling))
+
+
+def dynamodb_client(settings: Settings | None = None, *, endpoint_url: str | None = None) -> Any:
+    """A low-level DynamoDB client for batched writes (`endpoint_url` overrides the configured one)."""
+    settings = settings or get_settings()
+    return boto3.client(
+        "dynamodb", region_name=settings.aws_region, endpoint_url=endpoint_url or settings.aws_endpoint_url
+    )

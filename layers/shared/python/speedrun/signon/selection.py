@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from speedrun.engine import FrozenQuestion
+from speedrun.engine.models import FrozenQuestion
 from speedrun.errors import BadRequest
-from speedrun.question_sets import Question, fold_category
+from speedrun.question_sets.models import Question, fold_category
 
 _system_random = random.SystemRandom()
 """Shuffles come from the OS's CSPRNG: a participant must not be able to predict the next question."""

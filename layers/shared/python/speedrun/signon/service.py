@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 
-from speedrun import question_sets
 from speedrun.clock import iso_from_ms, now_ms
-from speedrun.engine import CreatedRun, Joined, RunConfig, RunEngine
-from speedrun.engine.store import LOBBY_TTL_MS
+from speedrun.engine.models import CreatedRun, Joined, RunConfig
+from speedrun.engine.store import LOBBY_TTL_MS, RunEngine
 from speedrun.errors import Forbidden
 from speedrun.fanout.publisher import FanOut, FanOutQueue
 from speedrun.players.commands import check_owner
-from speedrun.question_sets import StoredQuestionSet
+from speedrun.question_sets.models import StoredQuestionSet
+from speedrun.question_sets.service import load_questions as load_stored_questions
 from speedrun.redis_client import redis_from_settings
 from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.settings import Settings, get_settings
@@ -55,7 +55,7 @@ class SignOnService:
         fanout: FanOut,
         *,
         ws_url: str,
-        load_questions: QuestionLoader = question_sets.load_questions,
+        load_questions: QuestionLoader = load_stored_questions,
         join_limiter: JoinLimiter | None = None,
         check_handle: HandleCheck | None = None,
         host_index: HostRunIndex | None = None,
