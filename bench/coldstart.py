@@ -1,31 +1,36 @@
-"""Cold start: the import time of every handler module (fresh interpreters, `-X importtime`), the init
-duration of every function through the local Lambda runtime (from its synthesized assets, as Lambda
-runs it: awslambdaric, Lambda's `sys.path`, the template's environment), and the size of what Lambda
-loads: the dependencies layer (as built for arm64), the shared layer, each function's code."""
+"""Cold start: every handler's import as deployed (fresh interpreters started as Lambda starts the
+runtime: its synthesized asset, Lambda's `sys.path`, the template's environment; `-X importtime`)
+against a bare `import boto3` in the same environment, the init duration of every function through
+the local Lambda runtime (awslambdaric, process start to its first `next`), and the size of what
+Lambda loads: the dependencies layer (as built for arm64), the shared layer, each function's code."""
 
 from __future__ import annotations
 
 import io
-import os
 import statistics
 import subprocess
-import sys
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from local_stack import aws
+from local_stack.runtime import artifacts
+from local_stack.runtime.definitions import FunctionDefinition, read_functions, resolve_environment
+from local_stack.runtime.environment import PYTHON_FLAGS, Launch, lambda_variables
+from local_stack.runtime.service import LambdaService
 from speedrun import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def import_time_us(module: str, env: dict[str, str]) -> int:
-    """Cumulative import time of `module` in a fresh interpreter, from `-X importtime` (microseconds)."""
+def import_time_us(module: str, python: str, env: Mapping[str, str], cwd: Path) -> int:
+    """Cumulative import time of `module` in a fresh interpreter started as Lambda starts the runtime
+    (`python -S -P`, the function's environment and folder), from `-X importtime` (microseconds)."""
     result = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=ROOT,
-        env=env,
+        [python, *PYTHON_FLAGS, "-X", "importtime", "-c", f"import {module}"],
+        cwd=cwd,
+        env=dict(env),
         capture_output=True,
         text=True,
         check=False,
@@ -69,25 +74,24 @@ def _dependencies_layer() -> Path:
     return build_dependencies_layer() / "python"
 
 
-def init_through_the_runtime(repeats: int, progress: Callable[[str], None]) -> dict[str, Any]:
-    """Each function's init duration (process start to its first `next`), one environment at a time."""
-    from local_stack import aws  # noqa: PLC0415 (only this measurement needs the local runtime)
-    from local_stack.runtime import artifacts  # noqa: PLC0415
-    from local_stack.runtime.definitions import read_functions, resolve_environment  # noqa: PLC0415
-    from local_stack.runtime.environment import Launch  # noqa: PLC0415
-    from local_stack.runtime.service import LambdaService  # noqa: PLC0415
+def _launch() -> Launch:
+    return Launch(
+        runtime_dir=artifacts.runtime_dir(),
+        region="us-east-1",
+        function_name_prefix="speedrun-bench",
+        account_id="123456789012",
+    )
 
-    definitions = read_functions(artifacts.synthesize(progress=progress), artifacts.host_dependencies_layer())
+
+def init_through_the_runtime(
+    definitions: Mapping[str, FunctionDefinition], repeats: int, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    """Each function's init duration (process start to its first `next`), one environment at a time."""
     values, extras = aws.placeholder_values()
     service = LambdaService(
         definitions,
         {name: resolve_environment(definition, values, extras) for name, definition in definitions.items()},
-        launch=Launch(
-            runtime_dir=artifacts.runtime_dir(),
-            region="us-east-1",
-            function_name_prefix="speedrun-bench",
-            account_id="123456789012",
-        ),
+        launch=_launch(),
     )
     service.start()
     inits: dict[str, Any] = {}
@@ -102,28 +106,55 @@ def init_through_the_runtime(repeats: int, progress: Callable[[str], None]) -> d
     return inits
 
 
-def measure(repeats: int = 5, progress: Callable[[str], None] = lambda _line: None) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared" / "python")])}
+def _median_ms(samples: Sequence[int]) -> float:
+    return round(statistics.median(samples) / 1000, 1)
+
+
+def imports_as_deployed(
+    definitions: Mapping[str, FunctionDefinition], repeats: int, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    """Each function's handler import as Lambda's init runs it (its synthesized asset, Lambda's
+    `sys.path`, its template's environment), and a bare `import boto3` in the same environment: the
+    ratio makes the figure independent of this machine's speed. After one untimed import each, so
+    bytecode caches exist (a lower bound: see docs/performance.md)."""
+    values, extras = aws.placeholder_values()
+    launch = _launch()
     imports: dict[str, Any] = {}
-    for spec in manifest.FUNCTIONS:
-        module = spec.module
+    for name, definition in definitions.items():
+        env = lambda_variables(
+            definition,
+            opt_dir=artifacts.merged_layers(definition.layer_dirs),
+            launch=launch,
+            function_environment=resolve_environment(definition, values, extras),
+            runtime_api="127.0.0.1:9",  # never called: only the imports run
+            log_stream_id="coldstart",
+        )
+        module = definition.handler.rsplit(".", 1)[0]
         try:
-            # An untimed import first writes the bytecode caches: the samples then measure imports
-            # from compiled bytecode (a lower bound: see docs/performance.md).
-            import_time_us(module, env)
-            samples = [import_time_us(module, env) for _ in range(repeats)]
+            for measured in (module, "boto3"):  # the untimed imports write the bytecode caches
+                import_time_us(measured, launch.python, env, definition.code_dir)
+            handler = [import_time_us(module, launch.python, env, definition.code_dir) for _ in range(repeats)]
+            boto3 = [import_time_us("boto3", launch.python, env, definition.code_dir) for _ in range(repeats)]
         except RuntimeError as error:
-            imports[spec.name] = {"error": str(error)}
+            imports[name] = {"error": str(error)}
             continue
-        imports[spec.name] = {
-            "memory_mb": spec.memory_mb,
-            "median_ms": round(statistics.median(samples) / 1000, 1),
-            "min_ms": round(min(samples) / 1000, 1),
-            "max_ms": round(max(samples) / 1000, 1),
+        imports[name] = {
+            "memory_mb": definition.memory_mb,
+            "median_ms": _median_ms(handler),
+            "min_ms": round(min(handler) / 1000, 1),
+            "max_ms": round(max(handler) / 1000, 1),
+            "boto3_median_ms": _median_ms(boto3),
+            "ratio_to_boto3": round(statistics.median(handler) / statistics.median(boto3), 2),
             "samples": repeats,
         }
-        progress(f"import {module}: {imports[spec.name]['median_ms']} ms")
-    for name, init in init_through_the_runtime(repeats, progress).items():
+        progress(f"import {module} of {name} as deployed: {imports[name]['median_ms']} ms")
+    return imports
+
+
+def measure(repeats: int = 5, progress: Callable[[str], None] = lambda _line: None) -> dict[str, Any]:
+    definitions = read_functions(artifacts.synthesize(progress=progress), artifacts.host_dependencies_layer())
+    imports = imports_as_deployed(definitions, repeats, progress)
+    for name, init in init_through_the_runtime(definitions, repeats, progress).items():
         imports.setdefault(name, {})["init_median_ms"] = init["median_ms"]
     sizes = {
         "shared layer": package_size(ROOT / "layers" / "shared"),

@@ -337,9 +337,11 @@ def coldstart_section(coldstart: dict[str, Any]) -> str:
         (
             "function",
             "memory MB",
-            "import median ms",
+            "import median ms (as deployed)",
             "min ms",
             "max ms",
+            "`import boto3` median ms",
+            "ratio to boto3",
             "processes",
             "init median ms (local runtime)",
         ),
@@ -350,11 +352,13 @@ def coldstart_section(coldstart: dict[str, Any]) -> str:
                 item.get("median_ms"),
                 item.get("min_ms"),
                 item.get("max_ms"),
+                item.get("boto3_median_ms"),
+                item.get("ratio_to_boto3"),
                 item.get("samples"),
                 item.get("init_median_ms"),
             )
             if "error" not in item
-            else (name, None, item["error"], None, None, None, item.get("init_median_ms"))
+            else (name, None, item["error"], None, None, None, None, None, item.get("init_median_ms"))
             for name, item in coldstart["imports"].items()
         ],
     )

@@ -101,6 +101,55 @@ class Launch:
     account_id: str
     python: str = field(default_factory=lambda: getattr(sys, "_base_executable", sys.executable))
 
+    def function_name(self, name: str) -> str:
+        return f"{self.function_name_prefix}-{name}"
+
+
+PYTHON_FLAGS = ("-S", "-P")
+"""No site-packages, no script folder on `sys.path`: only what Lambda puts there."""
+
+
+def lambda_variables(
+    definition: FunctionDefinition,
+    *,
+    opt_dir: Path,
+    launch: Launch,
+    function_environment: Mapping[str, str],
+    runtime_api: str,
+    log_stream_id: str,
+) -> dict[str, str]:
+    """Lambda's reserved variables, then the function's own (they cannot override reserved ones)."""
+    task_root = str(definition.code_dir)
+    python_path = [
+        task_root,
+        str(opt_dir / "python" / "lib" / PYTHON_VERSION / "site-packages"),
+        str(opt_dir / "python"),
+        str(launch.runtime_dir),
+    ]
+    function_name = launch.function_name(definition.name)
+    reserved = {
+        "_HANDLER": definition.handler,
+        "AWS_EXECUTION_ENV": EXECUTION_ENV,
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(definition.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(tz=UTC):%Y/%m/%d}/[$LATEST]{log_stream_id}",
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_REGION": launch.region,
+        "AWS_DEFAULT_REGION": launch.region,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": str(launch.runtime_dir),
+        "LANG": "en_US.UTF-8",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "TZ": ":UTC",
+    }
+    return {**function_environment, **reserved}
+
 
 def _iso_now() -> str:
     return datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -151,48 +200,24 @@ class Environment:
 
     @property
     def function_name(self) -> str:
-        return f"{self.launch.function_name_prefix}-{self.definition.name}"
+        return self.launch.function_name(self.definition.name)
 
     def variables(self, runtime_api: str) -> dict[str, str]:
-        """Lambda's reserved variables, then the function's own (they cannot override reserved ones)."""
-        task_root = str(self.definition.code_dir)
-        python_path = [
-            task_root,
-            str(self.opt_dir / "python" / "lib" / PYTHON_VERSION / "site-packages"),
-            str(self.opt_dir / "python"),
-            str(self.launch.runtime_dir),
-        ]
-        function_name = self.function_name
-        reserved = {
-            "_HANDLER": self.definition.handler,
-            "AWS_EXECUTION_ENV": EXECUTION_ENV,
-            "AWS_LAMBDA_FUNCTION_NAME": function_name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.definition.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": f"{datetime.now(tz=UTC):%Y/%m/%d}/[$LATEST]{self.id}",
-            "AWS_LAMBDA_RUNTIME_API": runtime_api,
-            "AWS_REGION": self.launch.region,
-            "AWS_DEFAULT_REGION": self.launch.region,
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-            "LAMBDA_TASK_ROOT": task_root,
-            "LAMBDA_RUNTIME_DIR": str(self.launch.runtime_dir),
-            "LANG": "en_US.UTF-8",
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "PYTHONPATH": os.pathsep.join(python_path),
-            "TZ": ":UTC",
-        }
-        return {**self.function_environment, **reserved}
+        return lambda_variables(
+            self.definition,
+            opt_dir=self.opt_dir,
+            launch=self.launch,
+            function_environment=self.function_environment,
+            runtime_api=runtime_api,
+            log_stream_id=self.id,
+        )
 
     async def start(self) -> None:
         runtime_api = await self.api.start()
         self._started_at = time.monotonic()
         self.process = await asyncio.create_subprocess_exec(
             self.launch.python,
-            "-S",
-            "-P",
+            *PYTHON_FLAGS,
             "-m",
             "awslambdaric",
             self.definition.handler,
