@@ -33,10 +33,6 @@ NAME_PREFIX = "speedrun-local"
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"}
 TOKEN_SECRET_ID = f"{NAME_PREFIX}/run-token-keys"
 HOST_USERNAME = "host"
-LAMBDA_VISIBILITY_FACTOR = 6
-"""AWS recommends a queue visibility timeout of at least 6x the consuming function's timeout."""
-MAX_VISIBILITY_TIMEOUT_S = 43_200
-DLQ_RETENTION_S = 14 * 24 * 3600
 
 
 class MotoServer:
@@ -88,12 +84,6 @@ def queue_name(spec: QueueSpec, *, dead_letter: bool = False) -> str:
     return f"{base}.fifo" if spec.fifo else base
 
 
-def visibility_timeout_s(spec: QueueSpec, functions: Sequence[FunctionSpec]) -> int:
-    consumer = next((function for function in functions if function.queue_trigger == spec.name), None)
-    timeout_s = consumer.timeout_s if consumer else 30
-    return min(MAX_VISIBILITY_TIMEOUT_S, LAMBDA_VISIBILITY_FACTOR * timeout_s)
-
-
 def create_queues(
     sqs: Any,
     specs: Sequence[QueueSpec],
@@ -101,17 +91,21 @@ def create_queues(
     *,
     visibility_override_s: int | None = None,
 ) -> dict[str, LocalQueue]:
-    """Each queue with its dead-letter queue and redrive policy (maxReceiveCount from the spec)."""
+    """Each queue with its dead-letter queue and redrive policy (maxReceiveCount from the spec), its
+    visibility timeout derived from its consumer's as deployed, unless `visibility_override_s` says otherwise."""
+    consumers = manifest.queue_consumers(specs, functions)
     queues: dict[str, LocalQueue] = {}
     for spec in specs:
         fifo_attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if spec.fifo else {}
         dlq_url = sqs.create_queue(
             QueueName=queue_name(spec, dead_letter=True),
-            Attributes={**fifo_attributes, "MessageRetentionPeriod": str(DLQ_RETENTION_S)},
+            Attributes={**fifo_attributes, "MessageRetentionPeriod": str(manifest.DLQ_RETENTION_S)},
         )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         visibility = (
-            visibility_override_s if visibility_override_s is not None else visibility_timeout_s(spec, functions)
+            visibility_override_s
+            if visibility_override_s is not None
+            else manifest.visibility_timeout_s(consumers[spec.name])
         )
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receive_count}
         url = sqs.create_queue(
@@ -136,9 +130,10 @@ class Identity:
 
 
 def strong_password() -> str:
-    """Meets Cognito's default policy: 8+ chars with upper, lower, digit and symbol."""
+    """A random password `manifest.PASSWORD_POLICY` accepts: its minimum length of letters and digits,
+    then one character of each class the policy may require."""
     alphabet = string.ascii_letters + string.digits
-    core = "".join(secrets.choice(alphabet) for _ in range(16))
+    core = "".join(secrets.choice(alphabet) for _ in range(manifest.PASSWORD_POLICY.min_length))
     return f"{core}Aa1!"
 
 
@@ -146,15 +141,7 @@ def create_identity(cognito: Any, *, username: str = HOST_USERNAME, password: st
     """A user pool like the CDK one, its web client (USER_PASSWORD_AUTH) and a confirmed host account."""
     pool_id = cognito.create_user_pool(
         PoolName=f"{NAME_PREFIX}-users",
-        Policies={
-            "PasswordPolicy": {
-                "MinimumLength": 12,
-                "RequireUppercase": True,
-                "RequireLowercase": True,
-                "RequireNumbers": True,
-                "RequireSymbols": True,
-            }
-        },
+        Policies={"PasswordPolicy": manifest.PASSWORD_POLICY.as_cognito()},
         AutoVerifiedAttributes=["email"],
         UsernameConfiguration={"CaseSensitive": False},
     )["UserPool"]["Id"]

@@ -351,25 +351,35 @@ class Gateway:
 
     async def _connect(self, client: events.WebSocketClient) -> Response | None:
         """Authorizer, then the `$connect` route; a refusal is the HTTP response of the handshake."""
-        if self.ws_authorizer is not None:
-            started = time.monotonic()
-            try:
-                decision = await self._invoke(
-                    self.ws_authorizer, events.websocket_authorizer_event(client, self.region)
-                )
-            except FunctionError as exc:
-                # API Gateway's contract for REQUEST authorizers: an error "Unauthorized" is a 401.
-                if str(exc) == "Unauthorized":
-                    return _api_error(401, "Unauthorized")
-                logger.warning("authorizer %s failed: %s %s", self.ws_authorizer.name, exc.error_type, exc)
-                return _api_error(500, "Internal Server Error")
-            if not _policy_allows(decision):
-                return _api_error(403, "Forbidden")
-            client.authorizer = {
-                **(decision.get("context") or {}),
-                "principalId": str(decision.get("principalId", "")),
-                "integrationLatency": int((time.monotonic() - started) * 1000),
-            }
+        refusal = await self._authorize(client)
+        if refusal is not None:
+            return refusal
+        return await self._connect_route(client)
+
+    async def _authorize(self, client: events.WebSocketClient) -> Response | None:
+        """The REQUEST authorizer (when there is one): its refusal, or its context on the client."""
+        if self.ws_authorizer is None:
+            return None
+        started = time.monotonic()
+        try:
+            decision = await self._invoke(self.ws_authorizer, events.websocket_authorizer_event(client, self.region))
+        except FunctionError as exc:
+            # API Gateway's contract for REQUEST authorizers: an error "Unauthorized" is a 401.
+            if str(exc) == "Unauthorized":
+                return _api_error(401, "Unauthorized")
+            logger.warning("authorizer %s failed: %s %s", self.ws_authorizer.name, exc.error_type, exc)
+            return _api_error(500, "Internal Server Error")
+        if not _policy_allows(decision):
+            return _api_error(403, "Forbidden")
+        client.authorizer = {
+            **(decision.get("context") or {}),
+            "principalId": str(decision.get("principalId", "")),
+            "integrationLatency": int((time.monotonic() - started) * 1000),
+        }
+        return None
+
+    async def _connect_route(self, client: events.WebSocketClient) -> Response | None:
+        """The `$connect` route (when there is one): a failure or a status of 300 and up refuses."""
         connect = self.ws_routes.get("$connect")
         if connect is None:
             return None

@@ -66,7 +66,8 @@ class StackOptions:
     idle_timeout_s: float = IDLE_TIMEOUT_S
     max_connection_s: float = MAX_CONNECTION_S
     queue_visibility_timeout_s: int | None = None
-    """None: 6x the consumer's timeout, as deployed. Tests shorten it to see redeliveries quickly."""
+    """None: derived from the consumer's timeout (`manifest.visibility_timeout_s`), as deployed. Tests
+    shorten it to see redeliveries quickly."""
     poll_wait_s: int = DEFAULT_WAIT_S
     log_level: str = "warning"
 
@@ -230,7 +231,7 @@ class LocalStack:
                 raise RuntimeError(f"the gateway could not listen on {options.host}:{port}")
             time.sleep(0.02)
 
-        for queue_name, consumer in queue_consumers(options.queues, options.functions).items():
+        for queue_name, consumer in manifest.queue_consumers(options.queues, options.functions).items():
             poller = QueuePoller(
                 self.queues[queue_name],
                 consumer,
@@ -355,16 +356,6 @@ class LocalStack:
             os.environ.update(self._saved_environment)
             self._saved_environment = {}
             _forget_process_caches()
-
-
-def queue_consumers(queues: Sequence[QueueSpec], functions: Sequence[FunctionSpec]) -> dict[str, FunctionSpec]:
-    """Queue name -> the function its event source mapping invokes (queues nobody consumes are left out)."""
-    consumers = {}
-    for queue in queues:
-        consumer = next((function for function in functions if function.queue_trigger == queue.name), None)
-        if consumer is not None:
-            consumers[queue.name] = consumer
-    return consumers
 
 
 def _table_names() -> list[str]:

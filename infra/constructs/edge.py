@@ -48,6 +48,20 @@ def websocket_rewrite_code(stage_name: str) -> str:
     )
 
 
+def api_origin(endpoint: str) -> origins.HttpOrigin:
+    """An API Gateway endpoint as a CloudFront origin, reached over TLS 1.2 only."""
+    return origins.HttpOrigin(
+        host_of(endpoint),
+        protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+        origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+    )
+
+
+def empties_on_removal(removal_policy: RemovalPolicy) -> bool:
+    """A bucket destroyed with the stack must be emptied first, or CloudFormation cannot delete it."""
+    return removal_policy == RemovalPolicy.DESTROY
+
+
 class Edge(Construct):
     def __init__(
         self,
@@ -61,8 +75,19 @@ class Edge(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        auto_delete = removal_policy == RemovalPolicy.DESTROY
-        self.log_bucket = s3.Bucket(
+        self.log_bucket = self._log_bucket(removal_policy)
+        self.site_bucket = self._site_bucket(removal_policy)
+        security_headers = self._security_headers_policy()
+        self.distribution = self._distribution(
+            security_headers=security_headers,
+            api_behavior=self._api_behavior(http_api_endpoint, security_headers),
+            websocket_behavior=self._websocket_behavior(websocket_api_endpoint, websocket_stage_name),
+            web_acl_arn=web_acl_arn,
+        )
+
+    def _log_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
+        """The access logs of the site bucket and of CloudFront."""
+        bucket = s3.Bucket(
             self,
             names.LOG_BUCKET,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -72,10 +97,14 @@ class Edge(Construct):
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
             removal_policy=removal_policy,
-            auto_delete_objects=auto_delete,
+            auto_delete_objects=empties_on_removal(removal_policy),
         )
-        acknowledge(self.log_bucket, {"AwsSolutions-S1": "This is the access-log bucket itself."})
-        self.site_bucket = s3.Bucket(
+        acknowledge(bucket, {"AwsSolutions-S1": "This is the access-log bucket itself."})
+        return bucket
+
+    def _site_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
+        """The web client, private: CloudFront reads it through origin access control."""
+        return s3.Bucket(
             self,
             names.SITE_BUCKET,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -86,10 +115,12 @@ class Edge(Construct):
             server_access_logs_prefix="site/",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
             removal_policy=removal_policy,
-            auto_delete_objects=auto_delete,
+            auto_delete_objects=empties_on_removal(removal_policy),
         )
 
-        security_headers = cloudfront.ResponseHeadersPolicy(
+    def _security_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
+        """CSP, HSTS, framing, referrer and sniffing headers, overriding whatever an origin sends."""
+        return cloudfront.ResponseHeadersPolicy(
             self,
             names.SECURITY_HEADERS,
             comment="Security headers of the speed-run site",
@@ -115,7 +146,27 @@ class Edge(Construct):
                 xss_protection=cloudfront.ResponseHeadersXSSProtection(protection=True, mode_block=True, override=True),
             ),
         )
-        websocket_request_policy = cloudfront.OriginRequestPolicy(
+
+    def _api_behavior(
+        self, http_api_endpoint: str, security_headers: cloudfront.IResponseHeadersPolicy
+    ) -> cloudfront.BehaviorOptions:
+        """`/api/*`: the HTTP API, uncached, every method."""
+        return cloudfront.BehaviorOptions(
+            origin=api_origin(http_api_endpoint),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            # Every viewer header but Host (API Gateway refuses a foreign Host; Authorization
+            # cannot be allow-listed in a custom policy) and, by AWS's documentation of this
+            # managed policy, the device type and viewer location CloudFront headers, among
+            # them `CloudFront-Viewer-Address`: sign-on's join-flood limits key on it.
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            response_headers_policy=security_headers,
+        )
+
+    def _websocket_behavior(self, websocket_api_endpoint: str, websocket_stage_name: str) -> cloudfront.BehaviorOptions:
+        """`/ws`: the WebSocket API, its handshake forwarded and its path rewritten to the stage."""
+        request_policy = cloudfront.OriginRequestPolicy(
             self,
             names.WS_ORIGIN_REQUEST_POLICY,
             comment="WebSocket handshake: the token query string and the Sec-WebSocket-* headers",
@@ -123,22 +174,36 @@ class Edge(Construct):
             header_behavior=cloudfront.OriginRequestHeaderBehavior.allow_list(*WEBSOCKET_HEADERS),
             cookie_behavior=cloudfront.OriginRequestCookieBehavior.none(),
         )
-        websocket_rewrite = cloudfront.Function(
+        path_rewrite = cloudfront.Function(
             self,
             names.WS_PATH_REWRITE,
             runtime=cloudfront.FunctionRuntime.JS_2_0,
             comment="Rewrite /ws to the WebSocket API stage path",
             code=cloudfront.FunctionCode.from_inline(websocket_rewrite_code(websocket_stage_name)),
         )
+        return cloudfront.BehaviorOptions(
+            origin=api_origin(websocket_api_endpoint),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+            origin_request_policy=request_policy,
+            function_associations=[
+                cloudfront.FunctionAssociation(
+                    function=path_rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
+                )
+            ],
+        )
 
-        def api_origin(endpoint: str) -> origins.HttpOrigin:
-            return origins.HttpOrigin(
-                host_of(endpoint),
-                protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
-            )
-
-        self.distribution = cloudfront.Distribution(
+    def _distribution(
+        self,
+        *,
+        security_headers: cloudfront.IResponseHeadersPolicy,
+        api_behavior: cloudfront.BehaviorOptions,
+        websocket_behavior: cloudfront.BehaviorOptions,
+        web_acl_arn: str,
+    ) -> cloudfront.Distribution:
+        """The site bucket by default, the two APIs on their paths, logged and behind the web ACL."""
+        distribution = cloudfront.Distribution(
             self,
             names.DISTRIBUTION,
             comment="Speed-run web client, HTTP API and WebSocket API",
@@ -150,32 +215,7 @@ class Edge(Construct):
                 response_headers_policy=security_headers,
                 compress=True,
             ),
-            additional_behaviors={
-                names.API_PATH_PATTERN: cloudfront.BehaviorOptions(
-                    origin=api_origin(http_api_endpoint),
-                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
-                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                    # Every viewer header but Host (API Gateway refuses a foreign Host; Authorization
-                    # cannot be allow-listed in a custom policy) and, by AWS's documentation of this
-                    # managed policy, the device type and viewer location CloudFront headers, among
-                    # them `CloudFront-Viewer-Address`: sign-on's join-flood limits key on it.
-                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-                    response_headers_policy=security_headers,
-                ),
-                names.WS_PATH: cloudfront.BehaviorOptions(
-                    origin=api_origin(websocket_api_endpoint),
-                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
-                    origin_request_policy=websocket_request_policy,
-                    function_associations=[
-                        cloudfront.FunctionAssociation(
-                            function=websocket_rewrite, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST
-                        )
-                    ],
-                ),
-            },
+            additional_behaviors={names.API_PATH_PATTERN: api_behavior, names.WS_PATH: websocket_behavior},
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
@@ -185,13 +225,14 @@ class Edge(Construct):
             web_acl_id=web_acl_arn,
         )
         acknowledge(
-            self.distribution,
+            distribution,
             {
                 "AwsSolutions-CFR1": "A quiz open to anyone: no geographic restriction wanted.",
                 "AwsSolutions-CFR4": "No custom domain yet: the default *.cloudfront.net certificate fixes the "
                 "viewer policy; TLSv1.2_2021 is set and applies as soon as a domain certificate is attached.",
             },
         )
+        return distribution
 
     @property
     def domain_name(self) -> str:

@@ -8,6 +8,7 @@ from constructs import Construct
 
 from infra import names
 from infra.nag import acknowledge
+from speedrun import manifest
 
 
 class Identity(Construct):
@@ -15,6 +16,7 @@ class Identity(Construct):
         self, scope: Construct, construct_id: str, *, self_sign_up: bool, removal_policy: RemovalPolicy
     ) -> None:
         super().__init__(scope, construct_id)
+        policy = manifest.PASSWORD_POLICY
         self.user_pool = cognito.UserPool(
             self,
             names.USER_POOL,
@@ -22,12 +24,12 @@ class Identity(Construct):
             sign_in_aliases=cognito.SignInAliases(username=True, email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_digits=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
+                min_length=policy.min_length,
+                require_lowercase=policy.require_lowercase,
+                require_uppercase=policy.require_uppercase,
+                require_digits=policy.require_digits,
+                require_symbols=policy.require_symbols,
+                temp_password_validity=Duration.days(policy.temporary_password_validity_days),
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),

@@ -9,10 +9,6 @@ from constructs import Construct
 from infra import names
 from speedrun import manifest
 
-VISIBILITY_TIMEOUT_FACTOR = 6
-"""AWS's advice for Lambda event sources: at least six times the consumer's timeout."""
-DLQ_RETENTION = Duration.days(14)
-
 
 class Queues(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
@@ -28,16 +24,16 @@ class Queues(Construct):
                 fifo=fifo,
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
-                retention_period=DLQ_RETENTION,
+                retention_period=Duration.seconds(manifest.DLQ_RETENTION_S),
             )
-            consumer_timeout_s = manifest.queue_consumer(spec.name).timeout_s
+            visibility_timeout_s = manifest.visibility_timeout_s(manifest.queue_consumer(spec.name))
             self.queues[spec.name] = sqs.Queue(
                 self,
                 names.queue_id(spec.name),
                 fifo=fifo,
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
-                visibility_timeout=Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_s),
+                visibility_timeout=Duration.seconds(visibility_timeout_s),
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=spec.max_receive_count),
             )
             self.dead_letter_queues[spec.name] = dead_letters

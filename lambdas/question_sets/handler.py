@@ -11,15 +11,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from speedrun.errors import BadRequest
 from speedrun.http import caller_sub, error_response, error_responses, make_resolver
+from speedrun.manifest import QUESTION_SET_UPLOAD
 from speedrun.question_sets.models import QuestionSetMetadata, QuestionSetPage
 from speedrun.question_sets.service import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, default_service
-from speedrun.question_sets.upload_guard import MAX_BODY_BYTES, is_upload, refusal_response, upload_refusal
+from speedrun.question_sets.upload_guard import MAX_BODY_BYTES, upload_refusal
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = make_resolver(max_body_bytes=MAX_BODY_BYTES)
+app = make_resolver(max_body_bytes=MAX_BODY_BYTES, envelope_guards={QUESTION_SET_UPLOAD: upload_refusal})
 
 TAGS = ["question sets"]
 
@@ -27,7 +29,7 @@ TAGS = ["question sets"]
 @app.exception_handler(UnicodeDecodeError)
 def _multipart_not_text(_exc: UnicodeDecodeError) -> Response[Any]:
     # Only the multipart parser decodes without catching: a part's headers or the `name` field are not UTF-8.
-    return error_response(400, "bad_request", "malformed multipart body: a part header or form field is not UTF-8")
+    return error_response(BadRequest("malformed multipart body: a part header or form field is not UTF-8"))
 
 
 @app.post(
@@ -82,9 +84,4 @@ def get_question_set(set_id: Annotated[str, Path(description="The set's id.")]) 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if is_upload(event):
-        refusal = upload_refusal(event)
-        if refusal is not None:
-            logger.info("upload refused before parsing", extra={"code": refusal.code, "reason": refusal.message})
-            return refusal_response(refusal)
     return app.resolve(event, context)

@@ -12,22 +12,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from speedrun.errors import Forbidden, NotFound, Unauthorized
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.identity import bearer_token, signed_in_sub
 from speedrun.players.queries import read_profile
 from speedrun.redis_client import redis_from_settings
-from speedrun.reporting.csv_export import csv_filename, to_csv
+from speedrun.reporting.access import ResultsReader, host_results, player_games_for, results_csv
+from speedrun.reporting.csv_export import csv_filename
 from speedrun.reporting.host_runs import list_host_runs, read_run_summary
 from speedrun.reporting.live_runs import LiveRunReader
-from speedrun.reporting.models import SpeedRunPage, SpeedRunSummary
-from speedrun.reporting.read_models import (
-    handle_owner,
-    read_csv_rows,
-    read_player_games,
-    read_results_view,
-    read_summary,
-)
+from speedrun.reporting.views import HostResults, PlayerGamePage, SpeedRunPage, SpeedRunSummary
 from speedrun.tokens import RunTokens, run_tokens_from_settings
 
 logger = Logger()
@@ -52,19 +45,11 @@ def live_runs() -> LiveRunReader:
     return LiveRunReader(connect=redis_from_settings)
 
 
-def _authorize_results(run_id: str) -> None:
-    """A host token of this run, or the signed-in host of the run (checked once it is persisted)."""
-    sub = signed_in_sub(app.current_event)
-    if sub is not None:
-        if read_summary(run_id)["host"] != sub:
-            raise NotFound("no persisted speed-run with this id")
-        return
-    token = bearer_token(app.current_event.headers.get("authorization"))
-    if token is None:
-        raise Unauthorized("a host token or a signed-in host is required")
-    claims = run_tokens().verify(token)
-    if claims.role != "host" or claims.run_id != run_id:
-        raise Forbidden("this token is not the host token of this speed-run")
+def _results_reader() -> ResultsReader:
+    return ResultsReader(
+        signed_in_sub=signed_in_sub(app.current_event),
+        bearer_token=bearer_token(app.current_event.headers.get("authorization")),
+    )
 
 
 @app.get(
@@ -109,7 +94,7 @@ def get_speedrun(run_id: Annotated[str, Path(description="The speed-run id.")]) 
         200: {
             "description": "JSON results, or `text/csv` with one row per participant per question.",
             "content": {
-                "application/json": {"schema": {"type": "object", "title": "Results"}},
+                "application/json": {"model": HostResults},
                 "text/csv": {"schema": {"type": "string", "title": "Results CSV"}},
             },
         },
@@ -121,16 +106,17 @@ def get_results(
     output_format: Annotated[
         Literal["json", "csv"], Query(alias="format", description="`csv` for a download.")
     ] = "json",
-) -> Response[Any]:
-    _authorize_results(run_id)
+) -> Response[HostResults | str]:
     if output_format == "csv":
         return Response(
             status_code=200,
             content_type="text/csv; charset=utf-8",
-            body=to_csv(read_csv_rows(run_id)),
+            body=results_csv(run_id, _results_reader(), run_tokens()),
             headers={"Content-Disposition": f'attachment; filename="{csv_filename(run_id)}"'},
         )
-    return Response(status_code=200, content_type="application/json", body=read_results_view(run_id, None))
+    return Response(
+        status_code=200, content_type="application/json", body=host_results(run_id, _results_reader(), run_tokens())
+    )
 
 
 @app.get(
@@ -140,20 +126,14 @@ def get_results(
     "account reads only the games in runs it hosted; when it hosted none with this player, `404`, as for "
     "a handle without games: the reply never tells whose a handle is or whether it has a history.",
     tags=TAGS,
-    responses={200: {"description": "`{items, next_cursor}`."}, **error_responses(400, 401, 404)},
+    responses={200: {"description": "One page of games."}, **error_responses(400, 401, 404)},
 )
 def list_player_games(
     handle: Annotated[str, Path(description="The player handle.")],
     limit: Annotated[int, Query(ge=1, le=MAX_GAMES_PAGE, description="Page size.")] = DEFAULT_GAMES_PAGE,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
-) -> dict[str, Any]:
-    sub = caller_sub(app)
-    if handle_owner(handle) == sub:
-        return read_player_games(handle, limit, cursor)
-    page = read_player_games(handle, limit, cursor, host=sub)
-    if cursor is None and not page["items"]:
-        raise NotFound("no games of this player that you may read")
-    return page
+) -> PlayerGamePage:
+    return player_games_for(caller_sub(app), handle, limit, cursor)
 
 
 @app.get(

@@ -6,9 +6,8 @@ message route answers the direct reply frame (the route response), see speedrun.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
@@ -23,11 +22,11 @@ from aws_lambda_powertools.utilities.parser.models import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from speedrun.clock import now_ms
 from speedrun.engine import frames
 from speedrun.engine.models import Caller
 from speedrun.engine.service import service_from_settings
 from speedrun.errors import DomainError
+from speedrun.roles import Role
 
 logger = Logger()
 tracer = Tracer()
@@ -40,7 +39,7 @@ class RunAuthorizerContext(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    role: Literal["host", "participant"]
+    role: Role
     run_id: str = Field(min_length=1)
     participant_id: str = ""
     token_id: str = ""
@@ -103,12 +102,6 @@ def on_disconnect(event: dict[str, Any]) -> Reply:
     return {"statusCode": 200}
 
 
-TOO_LARGE_FOR_A_MESSAGE = (
-    "the reply does not fit in one WebSocket message (128 KiB); "
-    "the HTTP API serves it whole (GET /api/speedruns/{id}/results)"
-)
-
-
 def on_message(event: dict[str, Any]) -> Reply:
     try:
         parsed = parse(event=event, model=MessageEvent)
@@ -116,19 +109,11 @@ def on_message(event: dict[str, Any]) -> Reply:
         frame = frames.error("unauthorized", "no speed-run identity on this connection", None)
     else:
         context = parsed.request_context
-        expires_at = context.authorizer.expires_at
-        if expires_at is not None and now_ms() >= expires_at:
-            # $connect refuses an expired token; a connection made before it expired stops here.
-            frame = frames.error("unauthorized", "the token of this connection has expired", None)
-        else:
-            body = parsed.body if isinstance(parsed.body, str) else None
-            frame = service_from_settings().handle(_caller(context), context.route_key, body)
-    reply = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
-    if len(reply.encode()) > frames.MESSAGE_LIMIT_BYTES:
-        # API Gateway would refuse to send it: say so instead (a host's `results` of a very large run).
-        oversized = frames.error("too_large", TOO_LARGE_FOR_A_MESSAGE, frame.get("request_id"))
-        reply = json.dumps(oversized, separators=(",", ":"), ensure_ascii=False)
-    return {"statusCode": 200, "body": reply}
+        body = parsed.body if isinstance(parsed.body, str) else None
+        frame = service_from_settings().handle(
+            _caller(context), context.route_key, body, token_expires_at=context.authorizer.expires_at
+        )
+    return {"statusCode": 200, "body": frames.reply_body(frame)}
 
 
 ROUTES: dict[str, Callable[[dict[str, Any]], Reply]] = {

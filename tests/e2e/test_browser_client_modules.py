@@ -1,5 +1,6 @@
-"""The web client's pure helpers (web/js/clock.js, config.js, dom.js, runs.js, views.js) and the pages'
-message handling (host_state.js, play_state.js: protocol revisions 1 and 2), run in the system Chromium.
+"""The web client's pure helpers (web/js/clock.js, config.js, dom.js, format.js, connection.js, runs.js,
+views.js), the pages' message handling (host_state.js, play_state.js: protocol revisions 1 and 2) and
+what they decide before drawing (host_forms.js, play_question.js, join_form.js), run in the system Chromium.
 
 No backend: web/ is served by a throw-away static server and the ES modules are imported into a
 page of that origin, so these checks are quick and independent of the local stack.
@@ -22,6 +23,8 @@ from tests.e2e.test_browser_run import CHROMIUM, CHROMIUM_ARGS
 pytestmark = pytest.mark.e2e
 
 WEB = Path(__file__).resolve().parents[2] / "web"
+EN_DASH = "\u2013"
+"""The pages' "none yet" (a rank, a time left) and key ranges ("1\u20133")."""
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -111,7 +114,7 @@ def test_http_date_header_is_a_lower_bound_too(page: Page) -> None:
 
 def test_durations_format_as_minutes_and_seconds(page: Page) -> None:
     assert run_module(
-        page, "clock.js", "return [0, 1, 999, 1000, 59_001, 61_000, 3_600_000].map(m.formatDuration);"
+        page, "format.js", "return [0, 1, 999, 1000, 59_001, 61_000, 3_600_000].map(m.formatDuration);"
     ) == ["0:00", "0:01", "0:01", "0:01", "1:00", "1:01", "60:00"]
 
 
@@ -704,3 +707,629 @@ def test_latest_joiners_render_as_text(page: Page) -> None:
         return {first, html: list.innerHTML, bold: list.querySelectorAll("b").length};""",
     )
     assert seen == {"first": [["tag", "Ada"], ["tag", "<b>Bo</b>"]], "html": "", "bold": 0}
+
+
+# ---------- what the pages decide before they draw (format.js, connection.js, host_forms.js, ...) ----------
+
+
+def test_points_times_ranks_and_lists_format_for_the_screen(page: Page) -> None:
+    seen = run_module(
+        page,
+        "format.js",
+        """return {
+            points: [m.formatPoints(null), m.formatPoints(950), m.formatPoints("12")],
+            elapsed: [m.formatElapsed(null), m.formatElapsed(undefined), m.formatElapsed(1234), m.formatElapsed(0)],
+            ranks: [m.formatRank(null), m.formatRank(undefined), m.formatRank(3)],
+            categories: [m.formatCategories({geography: 2, science: 1}), m.formatCategories(null)],
+            timestamps: [m.formatTimestamp(""), m.formatTimestamp(null),
+                         m.formatTimestamp("2026-12-01T10:00:00.000Z") === new Date("2026-12-01T10:00:00.000Z")
+                             .toLocaleString()],
+            marks: ["correct", "incorrect", "timeout", undefined, "new"].map(m.outcomeMark),
+        };""",
+    )
+    assert seen == {
+        "points": ["0", "950", "12"],
+        "elapsed": ["—", "—", "1.2 s", "0.0 s"],
+        "ranks": [EN_DASH, EN_DASH, 3],
+        "categories": ["geography (2), science (1)", ""],
+        "timestamps": ["", "", True],
+        "marks": ["✓", "✗", "⏱", "", ""],
+    }
+
+
+def test_server_clock_reads_the_time_each_message_type_carries(page: Page) -> None:
+    offsets = run_module(
+        page,
+        "clock.js",
+        """sessionStorage.clear();
+        const clock = new m.ServerClock();
+        const seen = [];
+        clock.observeMessage({type: "state", served_at: 99_000}, 1_000);     // a snapshot carries none
+        seen.push(clock.offsetMs);
+        clock.observeMessage({type: "question", served_at: 1_500}, 1_000);
+        seen.push(clock.offsetMs);
+        clock.observeMessage({type: "message", sent_at: 3_000}, 1_000);
+        seen.push(clock.offsetMs);
+        clock.observeMessage({type: "started", started_at: 5_000}, 1_000);
+        seen.push(clock.offsetMs);
+        clock.observeMessage({type: "completed", completed_at: 8_000}, 1_000);
+        seen.push(clock.offsetMs);
+        clock.observeMessage({type: "error", completed_at: 99_000}, 1_000);
+        seen.push(clock.offsetMs);
+        return seen;""",
+    )
+    assert offsets == [None, 500, 2000, 4000, 7000, 7000]
+
+
+def test_connection_badge_and_notice_follow_the_socket_status(page: Page) -> None:
+    seen = run_module(
+        page,
+        "connection.js",
+        """const status = (state, failures) => ({state, failures});
+        const statuses = [status("connecting", 0), status("open", 0), status("reconnecting", 1),
+                          status("reconnecting", 3), status("reconnecting", 6), status("closed", 6),
+                          status("weird", 0)];
+        return {
+            labels: statuses.map(m.connectionLabel),
+            notices: statuses.map((s) => m.connectionNotice(s, "gone")),
+            refused: [1, 2, 3, 4, 6].map((failures) => m.mayBeRefused(status("reconnecting", failures)))
+                .concat(m.mayBeRefused(status("connecting", 3))),
+        };""",
+    )
+    lost = {"text": "Connection lost — reconnecting…", "tone": "warn", "unreachable": False}
+    assert seen == {
+        "labels": [
+            "Connecting…",
+            "Live",
+            "Reconnecting…",
+            "Reconnecting (attempt 4)…",
+            "Reconnecting (attempt 7)…",
+            "Offline",
+            "weird",
+        ],
+        "notices": [
+            None,
+            {"text": "", "tone": "info", "unreachable": False},
+            lost,
+            lost,
+            {"text": "gone", "tone": "error", "unreachable": True},
+            None,
+            None,
+        ],
+        "refused": [False, False, True, False, False, False],
+    }
+
+
+def test_upload_is_checked_before_sending_and_refusals_list_every_problem(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_forms.js",
+        """return {
+            before: [m.uploadProblem(undefined), m.uploadProblem({size: m.MAX_UPLOAD_BYTES + 1}),
+                     m.uploadProblem({size: m.MAX_UPLOAD_BYTES})],
+            tooLarge: m.refusedUpload({status: 413, message: "Payload Too Large"}),
+            listed: m.refusedUpload({status: 400, message: "The question set is invalid.", details: [
+                {question: 1, field: "options", reason: "needs at least 2"},
+                {line: 4, reason: "bad CSV"},
+                {field: "name", message: "too long"},
+                "plain text",
+                {code: "x"},
+            ]}),
+            single: m.refusedUpload({status: 400, message: "Bad", details: {line: 2, msg: "empty"}}),
+            none: m.refusedUpload({status: 400, message: "Bad"}),
+            other: [m.refusedUpload({status: 500, message: "boom"}), m.refusedUpload(new TypeError("x"))],
+        };""",
+    )
+    assert seen == {
+        "before": ["Choose a question set file (JSON or CSV).", "The file is larger than 4 MiB.", None],
+        "tooLarge": {"message": "The file is too large (4 MiB at most).", "problems": []},
+        "listed": {
+            "message": "The question set is invalid.",
+            "problems": [
+                "question 1, options: needs at least 2",
+                "line 4: bad CSV",
+                "name: too long",
+                "plain text",
+                '{"code":"x"}',
+            ],
+        },
+        "single": {"message": "Bad", "problems": ["line 2: empty"]},
+        "none": {"message": "Bad", "problems": []},
+        "other": [None, None],
+    }
+
+
+def test_create_run_form_is_checked_and_becomes_the_sign_on_request(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_forms.js",
+        """const set = {id: "s1", name: "Geo", categories: {geography: 8, science: 4}};
+        const form = (changes) => ({set, setId: "s1", name: "", questionCount: "10", maxQuestions: "12",
+            questionDuration: "20", minutes: "", maxParticipants: "", categories: ["geography", "science"],
+            shuffle: false, chat: true, ...changes});
+        return {
+            fine: m.createRunRequest(form({})),
+            full: m.createRunRequest(form({name: "  Friday quiz ", minutes: "1.5", maxParticipants: "50",
+                                           categories: ["science"], questionCount: "4", shuffle: true})),
+            noSet: m.createRunRequest(form({set: undefined, setId: "", categories: []})),
+            bad: m.createRunRequest(form({categories: [], questionCount: "13", questionDuration: "4",
+                                          minutes: "121"})),
+            edges: [m.createRunRequest(form({questionCount: "2.5"})).problem,
+                    m.createRunRequest(form({questionDuration: "301"})).problem,
+                    m.createRunRequest(form({minutes: "0.4"})).problem,
+                    m.createRunRequest(form({questionCount: "12", questionDuration: "300", minutes: "120"})).problem],
+            countField: [m.questionCountField(12, ""), m.questionCountField(12, "5"), m.questionCountField(4, "5"),
+                         m.questionCountField(0, "5")],
+        };""",
+    )
+    assert seen == {
+        "fine": {
+            "body": {
+                "question_set_id": "s1",
+                "question_count": 10,
+                "question_duration_s": 20,
+                "shuffle": False,
+                "chat": True,
+            },
+            "runName": "Geo",
+        },
+        "full": {
+            "body": {
+                "question_set_id": "s1",
+                "question_count": 4,
+                "question_duration_s": 20,
+                "name": "Friday quiz",
+                "categories": ["science"],
+                "duration_s": 90,
+                "max_participants": 50,
+                "shuffle": True,
+                "chat": True,
+            },
+            "runName": "Friday quiz",
+        },
+        "noSet": {"problem": "Please fix: pick a question set."},
+        "bad": {
+            "problem": "Please fix: pick at least one category; number of questions must be 1..12; seconds per "
+            "question must be 5..300; time limit must be 0.5..120 minutes."
+        },
+        "edges": [
+            "Please fix: number of questions must be 1..12.",
+            "Please fix: seconds per question must be 5..300.",
+            "Please fix: time limit must be 0.5..120 minutes.",
+            None,
+        ],
+        "countField": [
+            {"max": "12", "value": "10", "help": "12 available in the chosen categories"},
+            {"max": "12", "value": "5", "help": "12 available in the chosen categories"},
+            {"max": "4", "value": "4", "help": "4 available in the chosen categories"},
+            {"max": "1", "value": "", "help": ""},
+        ],
+    }
+
+
+def test_each_run_row_says_what_it_offers_and_names_the_run(page: Page) -> None:
+    offered = run_module(
+        page,
+        "runs.js",
+        """const item = (status, persisted) => ({run_id: "r", name: "Quiz", status, persisted});
+        return [m.runAction(item("running", false), true), m.runAction(item("completed", false), true),
+                m.runAction(item("completed", true), false), m.runAction(item("completed", false), false),
+                m.runAction(item("lobby", false), false)];""",
+    )
+    assert offered == [
+        {"kind": "reopen", "label": "Reopen", "ariaLabel": "Reopen Quiz"},
+        {"kind": "reopen", "label": "Open", "ariaLabel": "Open Quiz"},
+        {"kind": "results", "label": "Results", "ariaLabel": "Results of Quiz"},
+        {"kind": "wait", "label": "Results soon"},
+        {"kind": "elsewhere", "label": "Opened in another tab"},
+    ]
+
+
+def test_host_runs_from_sign_on_the_run_list_and_durable_results(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        """const created = m.createdRun({speedrun_id: "r1", host_token: "t", ws_url: "/ws", join_code: "ABC234",
+                                         expires_at: "2999-01-01T00:00:00Z"}, "Quiz", 5);
+        const held = {speedrun_id: "r2", host_token: "t2", ws_url: "/ws", join_code: "XYZ789", name: "Old name"};
+        const reopened = m.reopenedRun({run_id: "r2", name: "", question_count: 3, participant_count: 7,
+                                        status: "running"}, held);
+        const board = [{rank: 1, participant_id: "p1", name: "Ada", score: 900, answered: 2, elapsed_ms: 3000}];
+        const persisted = m.persistedRun({run_id: "r3", name: "Done", join_code: "QQQ222", question_count: 9,
+                                          completion_reason: "deadline"},
+                                         {questions: [{index: 0}, {index: 1}], leaderboard: board});
+        const pick = (run, keys) => Object.fromEntries(keys.map((key) => [key, run[key]]));
+        return {
+            created: pick(created, ["speedrun_id", "host_token", "name", "question_count", "status", "participants"]),
+            reopened: pick(reopened, ["speedrun_id", "host_token", "name", "question_count", "participant_count",
+                                      "status"]),
+            persisted: {...pick(persisted, ["speedrun_id", "name", "join_code", "question_count", "status", "reason"]),
+                        board: persisted.leaderboard.map((e) => e.name), adaRank: persisted.participants.p1.rank,
+                        questions: persisted.results.questions.length},
+            noQuestions: m.persistedRun({run_id: "r4", question_count: 9}, {}).question_count,
+        };""",
+    )
+    assert seen == {
+        "created": {
+            "speedrun_id": "r1",
+            "host_token": "t",
+            "name": "Quiz",
+            "question_count": 5,
+            "status": "lobby",
+            "participants": {},
+        },
+        "reopened": {
+            "speedrun_id": "r2",
+            "host_token": "t2",
+            "name": "Old name",
+            "question_count": 3,
+            "participant_count": 7,
+            "status": "running",
+        },
+        "persisted": {
+            "speedrun_id": "r3",
+            "name": "Done",
+            "join_code": "QQQ222",
+            "question_count": 2,
+            "status": "completed",
+            "reason": "deadline",
+            "board": ["Ada"],
+            "adaRank": 1,
+            "questions": 2,
+        },
+        "noQuestions": 9,
+    }
+
+
+def test_host_page_redraws_asks_for_results_and_stops_when_the_run_says_so(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const after = (run, message) => {
+            const next = m.applyHostMessage(run, message);
+            return [next, m.afterHostMessage(run, next, message)];
+        };
+        const lobby = {type: "state", status: "lobby", name: "Quiz", question_count: 3, participants: [],
+                       leaderboard: []};
+        const [inLobby, first] = after(run0, lobby);
+        const [, again] = after(inLobby, lobby);   // a `state` reply always redraws
+        const [, pong] = after(inLobby, {type: "pong"});
+        const [done, completed] = after(inLobby, {type: "completed", reason: "host_ended", leaderboard: []});
+        const [, lateBoard] = after(done, {type: "leaderboard", entries: []});
+        const [, completedSync] = after(done, {...lobby, status: "completed"});
+        const [withResults, results] = after(done, {type: "results", questions: []});
+        const [, syncAfterResults] = after(withResults, {...lobby, status: "completed"});
+        return {first, again, pong, completed, lateBoard, completedSync, results, syncAfterResults,
+                errors: [m.hostErrorReaction({code: "forbidden", message: "No chat"}, "message"),
+                         m.hostErrorReaction({code: "forbidden"}, "message"),
+                         m.hostErrorReaction({code: "not_running", message: "Not yet"}, "results"),
+                         m.hostErrorReaction({code: "not_running", message: "Not yet"}, "start"),
+                         m.hostErrorReaction({code: "bad_request"}, undefined)]};""",
+    )
+    quiet = {"redraw": False, "askResults": False, "done": False}
+    assert seen == {
+        "first": {"redraw": True, "askResults": False, "done": False},
+        "again": {"redraw": True, "askResults": False, "done": False},
+        "pong": quiet,
+        "completed": {"redraw": True, "askResults": True, "done": False},
+        "lateBoard": quiet,
+        "completedSync": {"redraw": True, "askResults": True, "done": False},
+        "results": {"redraw": True, "askResults": False, "done": True},
+        "syncAfterResults": {"redraw": True, "askResults": False, "done": False},
+        "errors": [
+            {"to": "chat", "text": "No chat"},
+            {"to": "chat", "text": "forbidden"},
+            None,
+            {"to": "notice", "text": "start: Not yet"},
+            {"to": "notice", "text": "bad_request"},
+        ],
+    }
+
+
+def test_host_screens_show_rows_by_rank_the_join_link_and_the_review(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const run = apply(run0, [
+            {type: "participant_joined", participant_id: "p1", name: "Ada", participant_count: 3,
+             joined: [{participant_id: "p1", name: "Ada"}, {participant_id: "p2", name: "Bo"},
+                      {participant_id: "p3", name: "Cy"}]},
+            {type: "started", started_at: 1, ends_at: 2, question_count: 3},
+            {type: "participant_answered", participant_id: "p2", name: "Bo", index: 0, outcome: "correct",
+             points: 900, score: 900},
+            {type: "participant_answered", participant_id: "p2", name: "Bo", index: 2, outcome: "timeout",
+             points: 0, score: 900},
+            {type: "leaderboard", participant_count: 2, entries: [
+                {rank: 1, participant_id: "p2", name: "Bo", score: 900, answered: 2, elapsed_ms: 1},
+                {rank: 2, participant_id: "p3", name: "Cy", score: 0, answered: 3, elapsed_ms: 1}]},
+        ]);
+        return {
+            rows: m.liveRows(run).map((row) => [row.who.name, row.answered, row.percent, row.outcomes]),
+            empty: m.liveRows(m.newHostRun({question_count: 0, participants: {x: {name: "X", answers: {}}}}))
+                .map((row) => row.percent),
+            shown: [m.participantCount(run), m.shownCount(run)],
+            link: m.joinLink({join_code: "AB C/1"}, "https://quiz.example.com/app/index.html?x=1"),
+            reasons: ["all_finished", "deadline", "host_ended", undefined].map(m.completionText),
+            review: m.resultsReview([
+                {text: "Q1", options: ["a", "b", "c"], correct_options: [0, 2],
+                 correct_answerers: [{name: "Ada"}, {name: "Bo"}]},
+                {text: "Q2", options: ["a"], correct_options: [0], correct_answerers: []},
+            ]),
+        };""",
+    )
+    assert seen == {
+        "rows": [
+            ["Bo", 2, 67, ["correct", None, "timeout"]],
+            ["Cy", 3, 100, [None, None, None]],
+            ["Ada", 0, 0, [None, None, None]],
+        ],
+        "empty": [0],
+        "shown": [2, 3],
+        "link": "https://quiz.example.com/app/play.html?code=AB%20C%2F1",
+        "reasons": [
+            "Everyone finished.",
+            "The time limit was reached.",
+            "You ended the run.",
+            "The speed-run is over.",
+        ],
+        "review": [
+            {"text": "Q1", "answer": "Answer: a, c", "correct": "Correct: Ada, Bo"},
+            {"text": "Q2", "answer": "Answer: a", "correct": "Correct: nobody"},
+        ],
+    }
+
+
+def test_participant_page_redraws_what_moved_and_reacts_to_errors(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const lobby = play(s0, [{...running(0), status: "lobby"}]);
+        const asked = play(lobby, [{type: "started", question_count: 2}]);
+        const shown = play(asked, [question(0)]);
+        const again = m.applyPlayMessage(shown, {...question(0)});
+        const answered = play(shown, [{type: "answer_result", index: 0, outcome: "correct", points: 1, score: 1,
+                                       correct_options: [0], finished: false, rank: 1}]);
+        const board = play(answered, [{type: "leaderboard", entries: [entry(1, "me", "Me", 1)]}]);
+        const over = play(board, [{type: "completed", leaderboard: []}]);
+        const results = play(over, [{type: "results", questions: [], score: 1, rank: 1}]);
+        const moreResults = m.applyPlayMessage(results, {type: "results", questions: [], score: 1, rank: 1});
+        return {
+            changes: [m.screenChange(s0, lobby), m.screenChange(lobby, asked), m.screenChange(asked, shown),
+                      m.screenChange(shown, again), m.screenChange(shown, answered), m.screenChange(answered, board),
+                      m.screenChange(board, over), m.screenChange(over, results),
+                      m.screenChange(results, moreResults)],
+            answerable: [m.canAnswer(shown, 0), m.canAnswer(shown, 1), m.canAnswer(answered, 0),
+                         m.canAnswer({...shown, status: "completed"}, 0), m.canAnswer(lobby, 0)],
+            errors: [
+                m.playErrorReaction({code: "out_of_order"}, "question"),
+                m.playErrorReaction({code: "conflict"}, "answer"),
+                m.playErrorReaction({code: "not_running"}, "timeout"),
+                m.playErrorReaction({code: "not_running", message: "Not running"}, "message"),
+                m.playErrorReaction({code: "forbidden", message: "x"}, "message"),
+                m.playErrorReaction({code: "unauthorized", message: "x"}, "sync"),
+                m.playErrorReaction({code: "conflict", message: "Conflict"}, "sync"),
+                m.playErrorReaction({code: "odd"}, undefined),
+            ],
+        };""",
+    )
+    assert seen == {
+        "changes": ["screen", None, "screen", "screen", "result", None, None, "screen", "screen"],
+        "answerable": [True, False, False, False, False],
+        "errors": [
+            {"do": "sync"},
+            {"do": "sync"},
+            {"do": "sync"},
+            {"do": "chat", "text": "Not running"},
+            {"do": "chat", "text": "Chat is turned off for this run."},
+            {"do": "leave", "text": "Your place in this run is no longer valid. Join again with the code."},
+            {"do": "notice", "text": "Conflict"},
+            {"do": "notice", "text": "Error: odd"},
+        ],
+    }
+
+
+def test_participant_keeps_a_finished_run_for_the_tab(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const session = {speedrun_id: "r1", participant_id: "me", join_code: "ABC234", name: "Me"};
+        let s = play(s0, [running(0), {type: "completed", leaderboard: [entry(1, "me", "Me", 700)]},
+                          {type: "results", questions: [{index: 0}], score: 700, rank: 1, elapsed_ms: 5000}]);
+        const record = JSON.parse(JSON.stringify(m.finishedRecord(s, session)));
+        const back = m.finishedState(record);
+        const bare = m.finishedState({session: {}, results: {questions: []}});
+        return {record: Object.keys(record).sort(), count: record.questionCount,
+                back: [back.participantId, back.status, back.questionCount, back.leaderboard.length,
+                       back.results.elapsed_ms, back.score, back.rank, back.screen],
+                bare: [bare.participantId, bare.questionCount, bare.leaderboard, bare.score, bare.rank]};""",
+    )
+    assert seen == {
+        "record": ["leaderboard", "questionCount", "results", "session"],
+        "count": 2,
+        "back": ["me", "completed", 2, 1, 5000, 700, 1, "results"],
+        "bare": [None, 0, [], 0, None],
+    }
+
+
+def test_question_options_toggle_up_to_select_count_and_keys_pick_them(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_question.js",
+        """const one = {index: 0, options: ["a", "b", "c"], select_count: 1};
+        const two = {index: 1, options: ["a", "b", "c", "d"], select_count: 2};
+        const list = (set) => [...set];
+        let picked = m.chooseOption(one, new Set([2]), 1);
+        const single = [list(picked.selected), picked.submit];
+        let selected = new Set();
+        const steps = [];
+        for (const option of [3, 0, 1, 3, 1]) {
+            picked = m.chooseOption(two, selected, option);
+            selected = picked.selected;
+            steps.push([list(selected).sort(), picked.submit, m.readyToSubmit(two, selected)]);
+        }
+        const first = m.questionControls(two, null, false);
+        const kept = m.questionControls(two, {...first, selected, sent: true, timeoutSent: true, spokenMark: 5},
+                                        false);
+        const answered = m.questionControls(two, {...first, selected, sent: true}, true);
+        const other = m.questionControls(one, {...first, selected, sent: true}, false);
+        return {
+            single, steps, untouched: list(new Set([1])),
+            frame: m.answerFrame(1, new Set([3, 0])),
+            keys: ["1", "3", "4", "0", "x", " ", "2.5"].map((key) => m.optionForKey(key, 3)),
+            controls: [[first.index, list(first.selected), first.sent, first.timeoutSent],
+                       [kept.index, list(kept.selected).sort(), kept.sent, kept.timeoutSent, kept.spokenMark],
+                       [answered.index, list(answered.selected), answered.sent],
+                       [other.index, list(other.selected), other.sent]],
+            texts: [m.questionProgress(two, 4), m.questionProgress(one, 0), m.questionHint(one), m.questionHint(two),
+                    m.picksMany(one), m.picksMany({options: []}), m.picksMany(two)],
+        };""",
+    )
+    assert seen == {
+        "single": [[1], True],
+        "steps": [
+            [[3], False, False],
+            [[0, 3], False, True],
+            [[0, 3], False, True],  # full: a third option is not added
+            [[0], False, False],
+            [[0, 1], False, True],
+        ],
+        "untouched": [1],
+        "frame": {"action": "answer", "index": 1, "selected": [0, 3]},
+        "keys": [0, 2, None, None, None, None, None],
+        "controls": [
+            [1, [], False, False],
+            [1, [0, 1], False, False, 5],
+            [1, [], False],
+            [0, [], False],
+        ],
+        "texts": [
+            "Question 2 of 4",
+            "Question 1 of ?",
+            f"Pick one answer. Keys 1{EN_DASH}3 answer.",
+            f"Pick 2 answers, then submit. Keys 1{EN_DASH}4 select.",
+            False,
+            False,
+            True,
+        ],
+    }
+
+
+def test_countdown_ticks_speak_at_marks_and_give_up_once_at_zero(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_question.js",
+        """const question = {index: 0, served_at: "2026-12-01T10:00:00.000Z", deadline: "2026-12-01T10:00:20.000Z"};
+        const fresh = {spokenMark: undefined, sent: false, timeoutSent: false};
+        const tick = (leftMs, controls = fresh, q = question) => {
+            const t = m.countdownTick(q, leftMs, 30, controls);
+            return [Math.round(t.fraction * 1000) / 1000, t.urgent, t.seconds, t.speak, t.timeout];
+        };
+        return [
+            tick(20_000), tick(25_000), tick(10_000), tick(9_950, {...fresh, spokenMark: 10}), tick(5_000),
+            tick(4_999), tick(0), tick(0, {...fresh, timeoutSent: true}), tick(0, {...fresh, sent: true}),
+            tick(15_000, fresh, {index: 0}),
+        ];""",
+    )
+    assert seen == [
+        [1, False, 20, None, False],
+        [1, False, 25, None, False],
+        [0.5, False, 10, 10, False],
+        [0.498, False, 10, None, False],
+        [0.25, False, 5, 5, False],
+        [0.25, True, 5, 5, False],
+        [0, True, 0, None, True],
+        [0, True, 0, None, False],
+        [0, True, 0, None, False],
+        [0.5, False, 15, None, False],  # no times on the question: the run's question duration
+    ]
+
+
+def test_feedback_and_review_say_the_outcome_in_words(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_question.js",
+        """return {
+            feedback: [
+                m.feedbackText({outcome: "correct", points: 950, score: 1900, rank: 2, finished: false}),
+                m.feedbackText({outcome: "timeout", points: 0, score: 0, finished: true}),
+                m.feedbackText({outcome: "newer", points: 0, score: 0, rank: 1, finished: false}).outcome,
+            ],
+            review: [
+                m.reviewQuestion({outcome: "incorrect", points: 0, options: ["a", "b", "c"], correct_options: [0, 2],
+                                  selected: [1, 2]}),
+                m.reviewQuestion({}),
+            ],
+        };""",
+    )
+    assert seen == {
+        "feedback": [
+            {"outcome": "Correct!", "points": " +950 points · score 1,900 · rank 2", "next": "Next question"},
+            {
+                "outcome": "Time's up.",
+                "points": f" +0 points · score 0 · rank {EN_DASH}",
+                "next": "See the leaderboard",
+            },
+            "newer",
+        ],
+        "review": [
+            {
+                "outcome": "incorrect",
+                "badge": "Not quite.",
+                "points": " +0 points",
+                "options": [
+                    {"text": "a", "classes": "correct", "marks": ["correct answer"]},
+                    {"text": "b", "classes": "chosen", "marks": ["your choice"]},
+                    {"text": "c", "classes": "correct chosen", "marks": ["correct answer", "your choice"]},
+                ],
+            },
+            {"outcome": "unanswered", "badge": "Not reached", "points": " +0 points", "options": []},
+        ],
+    }
+
+
+def test_join_form_checks_code_and_nickname_and_names_sign_on_refusals(page: Page) -> None:
+    seen = run_module(
+        page,
+        "join_form.js",
+        """const other = {join_code: "ABC234", speedrun_id: "r1"};
+        return {
+            checks: [m.checkJoin(" abc234 ", " Ada "), m.checkJoin("ABC23", "Ada"), m.checkJoin("ABC2345", "Ada"),
+                     m.checkJoin("ABC-34", "Ada"), m.checkJoin("ABC234", "   "), m.checkJoin("ABC234", "x".repeat(25)),
+                     m.checkJoin("ABC234", "x".repeat(24)).problem],
+            errors: [404, 409, 403, 400, 500].map((status) => m.joinErrorText({status, message: `HTTP ${status}`}))
+                .concat(m.joinErrorText(new Error("offline")), m.joinErrorText("odd")),
+            links: [m.sessionForLink(other, "ABC234") === other, m.sessionForLink(other, "") === other,
+                    m.sessionForLink(other, "ZZZ999"), m.sessionForLink(null, "ZZZ999")],
+        };""",
+    )
+    code_problem = "The join code has 6 letters or digits."
+    name_problem = "Pick a nickname of 1 to 24 characters."
+    assert seen == {
+        "checks": [
+            {"code": "ABC234", "name": "Ada", "problem": None, "field": None},
+            {"code": "ABC23", "name": "Ada", "problem": code_problem, "field": "code"},
+            {"code": "ABC2345", "name": "Ada", "problem": code_problem, "field": "code"},
+            {"code": "ABC-34", "name": "Ada", "problem": code_problem, "field": "code"},
+            {"code": "ABC234", "name": "", "problem": name_problem, "field": "name"},
+            {"code": "ABC234", "name": "x" * 25, "problem": name_problem, "field": "name"},
+            None,
+        ],
+        "errors": [
+            "No speed-run has that code. Check the code with the host.",
+            "That nickname is taken in this run (or the run is no longer open). Try another nickname.",
+            "This speed-run is full.",
+            "Please check the code and the nickname.",
+            "HTTP 500",
+            "offline",
+            "odd",
+        ],
+        "links": [True, True, None, None],
+    }

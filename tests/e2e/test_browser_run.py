@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from speedrun.projections import CSV_COLUMNS
+from speedrun.reporting.csv_export import CSV_COLUMNS
 
 pytestmark = pytest.mark.e2e
 

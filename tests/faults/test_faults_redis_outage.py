@@ -119,7 +119,7 @@ def test_redis_outage_mid_run_loses_no_acknowledged_answer(tmp_path: Path, store
     # Every acknowledged answer is in the durable results, once, as it was acknowledged.
     assert len(scan(manifest.RESULTS)) == PARTICIPANTS
     for participant_id, results in acknowledged.items():
-        view = read_results_view(run_id, participant_id)
+        view = read_results_view(run_id, participant_id).model_dump(mode="json")
         persisted = [(q["index"], q["outcome"], q["points"]) for q in view["questions"]]
         assert persisted == [(r["index"], r["outcome"], r["points"]) for r in results]
         assert view["score"] == results[-1]["score"]

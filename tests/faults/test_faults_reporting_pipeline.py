@@ -220,7 +220,7 @@ def test_faults_end_to_end_lose_and_duplicate_nothing(redis_url: str, stores: Qu
     for name in TABLES:
         assert _normalised(scan(name)) == _normalised(expected[tables.MODELS[name].Meta.table_name]), name
     for participant_id, replies in acknowledged.items():
-        view = read_results_view(run_id, participant_id)
+        view = read_results_view(run_id, participant_id).model_dump(mode="json")
         assert [(q["index"], q["outcome"], q["points"]) for q in view["questions"]] == [
             (r["index"], r["outcome"], r["points"]) for r in replies
         ]

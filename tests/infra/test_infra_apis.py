@@ -162,3 +162,4 @@ def test_user_pool_client_signs_in_with_password_or_srp_and_has_no_secret(synth:
     policy = pool["Policies"]["PasswordPolicy"]
     assert policy["MinimumLength"] >= 12
     assert all(policy[flag] for flag in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    assert policy == manifest.PASSWORD_POLICY.as_cognito()

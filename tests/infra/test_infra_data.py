@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from infra.constructs.queues import VISIBILITY_TIMEOUT_FACTOR
 from infra.constructs.tables import key_schema
 from speedrun import manifest
 from speedrun import tables as models
@@ -167,7 +166,9 @@ def test_queue_and_dead_letter_queue_follow_the_spec(synth: Synth, spec: manifes
         "maxReceiveCount": spec.max_receive_count,
     }
     consumer = manifest.queue_consumer(spec.name)
-    assert queue["VisibilityTimeout"] >= VISIBILITY_TIMEOUT_FACTOR * consumer.timeout_s
+    assert queue["VisibilityTimeout"] >= manifest.VISIBILITY_TIMEOUT_FACTOR * consumer.timeout_s
+    assert queue["VisibilityTimeout"] == manifest.visibility_timeout_s(consumer)
+    assert dlq["MessageRetentionPeriod"] == manifest.DLQ_RETENTION_S
     for logical_id in (queue_id, dlq_id):
         policies = [
             p["Properties"]

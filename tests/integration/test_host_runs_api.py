@@ -14,13 +14,13 @@ import pytest
 import redis
 
 import lambdas.results.handler as results_lambda
-from speedrun import projections
 from speedrun.engine.models import HOST as HOST_ROLE
 from speedrun.engine.models import Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.question_sets.models import Question, StoredQuestionSet
 from speedrun.queues import JobQueues
+from speedrun.reporting import projections
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.live_runs import HostRunIndex, LiveRunReader, host_runs_key
 from speedrun.reporting.reporter import Reporter

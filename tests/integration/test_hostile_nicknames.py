@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from local_stack.client import HttpReply, RunSocket, bearer, http_request, sign_in, upload_question_set
 from local_stack.stack import LocalStack, StackOptions
 from speedrun.engine.store import NAME_MAX_CHARS
-from speedrun.projections import CSV_COLUMNS
+from speedrun.reporting.csv_export import CSV_COLUMNS
 from speedrun.signon.models import JoinRequest, clean_name
 from tests.support.protocol_messages import validate_server_frame
 from tests.support.question_sets import sample_set_json

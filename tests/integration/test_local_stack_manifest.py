@@ -18,7 +18,6 @@ from local_stack.gateway import Gateway
 from local_stack.process import RunningStack, stack_process
 from local_stack.runtime.environment import Launch
 from local_stack.runtime.service import LambdaService
-from local_stack.stack import queue_consumers
 from speedrun import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,8 +65,9 @@ def test_every_websocket_route_key_is_routed_to_its_function(gateway: Gateway) -
 
 
 def test_every_queue_has_its_consumer() -> None:
-    consumers = queue_consumers(manifest.QUEUES, manifest.FUNCTIONS)
+    consumers = manifest.queue_consumers(manifest.QUEUES, manifest.FUNCTIONS)
     assert consumers == {queue.name: manifest.queue_consumer(queue.name) for queue in manifest.QUEUES}
+    assert all(consumer.queue_trigger == name for name, consumer in consumers.items())
 
 
 @pytest.fixture(scope="module")

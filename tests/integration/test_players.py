@@ -12,7 +12,7 @@ import pytest
 import lambdas.players_command.handler as players_command
 import lambdas.players_worker.handler as players_worker
 import lambdas.results.handler as results_lambda
-from speedrun import manifest, projections
+from speedrun import events, manifest
 from speedrun.players.commands import PlayerCommand, PlayerCommands, ProfileBody, ProgressBody
 from speedrun.players.worker import PlayerWorker
 from speedrun.reporting import event_store
@@ -77,8 +77,8 @@ def test_profile_put_is_queued_applied_and_read_back(stores):
     _work(stores)
     profile = _call(results_lambda, "GET", "/api/players/ada")[1]
     assert (profile["display_name"], profile["bio"], profile["version"]) == ("Ada L.", "math", 2)
-    stream = event_store.read_stream(projections.player_aggregate("ada"))
-    assert [e["type"] for e in stream] == [projections.PROFILE_UPSERTED] * 2
+    stream = event_store.read_stream(events.player_aggregate("ada"))
+    assert [e["type"] for e in stream] == [events.PROFILE_UPSERTED] * 2
     assert stream[1]["data"]["request_id"] == "r-2"
 
 
@@ -136,7 +136,7 @@ def test_a_handle_belongs_to_the_account_that_created_it(stores):
     assert PlayerWorker().apply(sneaked)["status"] == "rejected"
     assert PlayerModel.get("ada").owner == OWNER
     assert PlayerModel.get("ada").profile["display_name"] == "Ada"
-    assert len(event_store.read_stream(projections.player_aggregate("ada"))) == 1
+    assert len(event_store.read_stream(events.player_aggregate("ada"))) == 1
 
 
 def test_progress_without_a_profile_is_rejected_by_the_worker(stores):
@@ -144,7 +144,7 @@ def test_progress_without_a_profile_is_rejected_by_the_worker(stores):
     assert status == 202
     _work(stores)
     assert PlayerProgressModel.count("ghost") == 0
-    assert event_store.read_stream(projections.player_aggregate("ghost")) == []
+    assert event_store.read_stream(events.player_aggregate("ghost")) == []
 
 
 class _RecordingQueue:
@@ -193,8 +193,8 @@ def test_100_commands_with_20_repeated_request_ids_apply_exactly_80(stores):
     assert sorted(r.request_id for r in records) == sorted({f"progress-{n}" for n in range(100) if n % 5 != 1})
     # The first command of a request id wins: its value is kept.
     assert {r.request_id: r.record["value"] for r in records}["progress-0"] == 0
-    stream = event_store.read_stream(projections.player_aggregate("ada"))
-    assert [e["type"] for e in stream].count(projections.PROGRESS_RECORDED) == 80
+    stream = event_store.read_stream(events.player_aggregate("ada"))
+    assert [e["type"] for e in stream].count(events.PROGRESS_RECORDED) == 80
     assert PlayerModel.get("ada").version == 1
 
 
@@ -283,8 +283,8 @@ def test_the_worker_scopes_its_idempotency_by_kind_handle_and_owner(stores):
     assert [r.record["value"] for r in PlayerProgressModel.query("ada")] == ["gold"]
     assert [r.record["value"] for r in PlayerProgressModel.query("bob")] == ["silver"]
     for handle in ("ada", "bob"):
-        stream = event_store.read_stream(projections.player_aggregate(handle))
-        assert [e["type"] for e in stream] == [projections.PROFILE_UPSERTED, projections.PROGRESS_RECORDED]
+        stream = event_store.read_stream(events.player_aggregate(handle))
+        assert [e["type"] for e in stream] == [events.PROFILE_UPSERTED, events.PROGRESS_RECORDED]
     assert len({dedup for _handle, dedup, _body in queue.sent}) == 4
 
 
@@ -301,8 +301,8 @@ def test_one_players_upsert_and_progress_with_the_same_request_id_are_both_appli
 
     assert PlayerModel.get("ada").version == 1
     assert [r.record["value"] for r in PlayerProgressModel.query("ada")] == [7]
-    stream = event_store.read_stream(projections.player_aggregate("ada"))
-    assert [e["type"] for e in stream] == [projections.PROFILE_UPSERTED, projections.PROGRESS_RECORDED]
+    stream = event_store.read_stream(events.player_aggregate("ada"))
+    assert [e["type"] for e in stream] == [events.PROFILE_UPSERTED, events.PROGRESS_RECORDED]
 
 
 def test_the_same_request_id_through_http_for_upsert_and_progress_is_two_commands(stores):
@@ -328,7 +328,7 @@ def test_two_accounts_racing_for_a_free_handle_with_the_same_request_id(stores):
     _work(stores)
     player = PlayerModel.get("ada")
     assert (player.owner, player.profile["display_name"], player.version) == (OWNER, "Ada", 1)
-    assert len(event_store.read_stream(projections.player_aggregate("ada"))) == 1
+    assert len(event_store.read_stream(events.player_aggregate("ada"))) == 1
 
 
 def test_the_fifo_deduplication_id_is_a_short_hash_of_the_scope():

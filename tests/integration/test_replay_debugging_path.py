@@ -27,12 +27,13 @@ from local_stack import aws
 from local_stack.client import HttpReply, bearer, http_request
 from local_stack.redis_backend import free_port
 from local_stack.stack import LocalStack, StackOptions
-from speedrun import manifest, projections
+from speedrun import manifest
+from speedrun.events import RUN_CREATED, player_aggregate, run_aggregate
 from speedrun.players.commands import PlayerCommand
 from speedrun.players.worker import command_event, profile_model
 from speedrun.replay import ORIGINAL_OWNER_ATTRIBUTE
-from speedrun.reporting import event_store
-from speedrun.reporting.csv_export import csv_filename, to_csv
+from speedrun.reporting import event_store, projections, views
+from speedrun.reporting.csv_export import csv_filename, csv_rows, to_csv
 from speedrun.reporting.read_models import model_put
 from speedrun.reporting.reporter import run_puts
 from speedrun.tables import MODELS
@@ -141,7 +142,7 @@ def source() -> Iterator[Source]:
         puts = [put for run_id, events in runs.items() for put in run_puts(run_id, events)]
         for handle in (MAPPED_HANDLE, UNMAPPED_HANDLE):
             events = _profile_events(handle, DEPLOYED_PLAYER)
-            puts += [event_store.event_put(projections.player_aggregate(handle), event) for event in events]
+            puts += [event_store.event_put(player_aggregate(handle), event) for event in events]
             profile = profile_model(handle, events)
             assert profile is not None
             puts.append(model_put(profile))
@@ -223,7 +224,7 @@ def _local_events(stack: LocalStack, aggregate: str) -> list[dict[str, Any]]:
 
 def _with_host(events: list[dict[str, Any]], host: str) -> list[dict[str, Any]]:
     return [
-        {**event, "data": {**event["data"], "host": host}} if event["type"] == projections.RUN_CREATED else event
+        {**event, "data": {**event["data"], "host": host}} if event["type"] == RUN_CREATED else event
         for event in events
     ]
 
@@ -252,7 +253,7 @@ def test_debugging_path_with_the_owner_mapped_to_the_local_host(source: Source, 
 
     results = _get(local, f"/api/speedruns/{MAPPED_RUN}/results", token)
     assert results.status == 200, results.body
-    assert results.json() == json.loads(json.dumps(projections.results_view(events, None)))
+    assert results.json() == views.results_view(events, None).model_dump(mode="json")
     assert results.json()["speedrun_id"] == MAPPED_RUN
     assert len(results.json()["questions"]) == 4
 
@@ -260,7 +261,7 @@ def test_debugging_path_with_the_owner_mapped_to_the_local_host(source: Source, 
     assert download.status == 200, download.body
     assert download.headers["content-type"].startswith("text/csv")
     assert csv_filename(MAPPED_RUN) in download.headers["content-disposition"]
-    assert download.body.decode("utf-8") == to_csv(projections.csv_rows(events))
+    assert download.body.decode("utf-8") == to_csv(csv_rows(events))
     assert len(download.body.decode("utf-8").splitlines()) == 1 + 5 * 4  # header, participants x questions
 
     # Its players' games, which name the run's host too, are the local host's to read.
@@ -270,9 +271,9 @@ def test_debugging_path_with_the_owner_mapped_to_the_local_host(source: Source, 
 
     # The local event store has the run too, owned as its read models are; the run_created event
     # keeps the deployed host's sub beside it, for whoever debugs.
-    copied = sorted(_local_events(local, projections.run_aggregate(MAPPED_RUN)), key=lambda item: int(item["seq"]["N"]))
+    copied = sorted(_local_events(local, run_aggregate(MAPPED_RUN)), key=lambda item: int(item["seq"]["N"]))
     assert [int(item["seq"]["N"]) for item in copied] == [event["seq"] for event in events]
-    created = [item for item in copied if item["type"]["S"] == projections.RUN_CREATED]
+    created = [item for item in copied if item["type"]["S"] == RUN_CREATED]
     assert json.loads(created[0]["data"]["S"])["host"] == local_sub
     assert created[0][ORIGINAL_OWNER_ATTRIBUTE] == {"S": DEPLOYED_HOST}
     assert all(ORIGINAL_OWNER_ATTRIBUTE not in item for item in copied if item is not created[0])
@@ -317,7 +318,7 @@ def test_a_replayed_profile_is_the_local_hosts_only_with_the_mapping(source: Sou
         "PUT", f"{local.base_url}/api/players/{UNMAPPED_HANDLE}", json_body=body, headers=bearer(token)
     )
     assert unmapped.status == 403, unmapped.body
-    (event,) = _local_events(local, projections.player_aggregate(MAPPED_HANDLE))
+    (event,) = _local_events(local, player_aggregate(MAPPED_HANDLE))
     assert event[ORIGINAL_OWNER_ATTRIBUTE] == {"S": DEPLOYED_PLAYER}
 
 
@@ -337,7 +338,7 @@ def test_an_owner_that_cannot_be_resolved_stops_the_replay_before_any_write(
     assert done.returncode == 2
     assert message in done.stderr
     assert _local_item(local, manifest.RUNS, {"run_id": {"S": UNTOUCHED_RUN}}) is None
-    assert _local_events(local, projections.run_aggregate(UNTOUCHED_RUN)) == []
+    assert _local_events(local, run_aggregate(UNTOUCHED_RUN)) == []
 
 
 def test_a_sub_given_as_it_is_needs_no_lookup(source: Source, local: LocalStack) -> None:

@@ -10,9 +10,11 @@ from typing import Any
 
 import boto3
 
-from speedrun import manifest, projections
+from speedrun import manifest
 from speedrun.engine.store import RunEngine
+from speedrun.events import run_aggregate
 from speedrun.queues import JobQueues
+from speedrun.reporting import views
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.csv_export import to_csv
 from speedrun.reporting.read_models import read_csv_rows, read_player_games, read_results_view, read_summary
@@ -77,7 +79,7 @@ def test_completed_50_by_10_run_is_reported_as_participants_were_told(engine, st
     assert summary["answer_count"] == 500
     for caller in played.participants:
         pid = caller.participant_id or ""
-        view = read_results_view(played.run_id, pid)
+        view = read_results_view(played.run_id, pid).model_dump(mode="json")
         told_live = played.answer_results[pid]
         assert [(q["outcome"], q["points"]) for q in view["questions"]] == [
             (r["outcome"], r["points"]) for r in told_live
@@ -87,8 +89,8 @@ def test_completed_50_by_10_run_is_reported_as_participants_were_told(engine, st
         assert view["rank"] == board[pid]["rank"]
         assert view["elapsed_ms"] == board[pid]["elapsed_ms"]
 
-    host_view = read_results_view(played.run_id, None)
-    assert host_view == projections.results_view(export.events, None)
+    host_view = read_results_view(played.run_id, None).model_dump(mode="json")
+    assert host_view == views.results_view(export.events, None).model_dump(mode="json")
     for question in host_view["questions"]:
         index = question["index"]
         correct = {pid for pid, told in played.answer_results.items() if told[index]["outcome"] == "correct"}
@@ -104,7 +106,7 @@ def test_completed_50_by_10_run_is_reported_as_participants_were_told(engine, st
     for pid, handle in played.handles.items():
         if handle is None:
             continue
-        games = read_player_games(handle, 10, None)["items"]
+        games = read_player_games(handle, 10, None).model_dump(mode="json")["items"]
         assert [(g["run_id"], g["score"], g["rank"]) for g in games] == [
             (played.run_id, board[pid]["score"], board[pid]["rank"])
         ]
@@ -164,7 +166,7 @@ def test_crash_after_writes_before_drop_is_finished_by_redelivery(engine, stores
     assert poll_once(stores.sqs, url, lambda e: process_completion_jobs(e, reporter), 1) == 1
     assert queue_depth(stores.sqs, url) == 0
     assert scan_all(ALL_TABLES) == after_crash
-    assert EventModel.count(projections.run_aggregate(played.run_id)) == len(
+    assert EventModel.count(run_aggregate(played.run_id)) == len(
         [e for e in after_crash[manifest.EVENTS] if e["aggregate_id"]["S"].startswith("run#")]
     )
     assert _live_keys(engine, played.run_id) == []

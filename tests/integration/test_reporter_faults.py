@@ -11,9 +11,10 @@ import boto3
 from botocore.exceptions import ClientError
 
 import lambdas.reporter.handler as reporter_lambda
-from speedrun import manifest, projections
+from speedrun import manifest
 from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
+from speedrun.reporting import projections, views
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.read_models import read_results_view, read_summary
 from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
@@ -103,10 +104,10 @@ def test_throttling_fails_the_job_to_the_dlq_and_a_redrive_completes_it(engine, 
     assert _live_keys(engine, played.run_id) == []
     events = export_before.events
     assert read_summary(played.run_id) == projections.run_summary(events)
-    assert read_results_view(played.run_id, None) == projections.results_view(events, None)
+    assert read_results_view(played.run_id, None) == views.results_view(events, None)
     for caller in played.participants:
         pid = caller.participant_id
-        assert read_results_view(played.run_id, pid) == projections.results_view(events, pid)
+        assert read_results_view(played.run_id, pid) == views.results_view(events, pid)
     handles = sum(1 for handle in played.handles.values() if handle)
     assert len(scan(manifest.EVENTS)) == len(events) + handles
     assert len(scan(manifest.RESULTS)) == 10

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import lambdas.results.handler as results_lambda
-from speedrun import projections
 from speedrun.clock import now_ms
+from speedrun.reporting import csv_export, projections, views
 from speedrun.reporting.batch_writer import BatchWriter
-from speedrun.reporting.models import RunSettings
 from speedrun.reporting.reporter import Reporter
+from speedrun.reporting.views import RunSettings
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import FakeLambdaContext, Queues, client, durable_stores
@@ -92,7 +92,7 @@ def test_results_with_the_host_token_or_the_signed_in_host(stores, tokens):
     assert _get(path, sub=None, token=host_token)["statusCode"] == 404
     _report(events)
 
-    expected = json.loads(json.dumps(projections.results_view(events, None)))
+    expected = views.results_view(events, None).model_dump(mode="json")
     response = _get(path, sub=None, token=host_token)
     assert response["statusCode"] == 200
     assert _json(response) == expected
@@ -117,10 +117,10 @@ def test_results_csv_download(stores, tokens):
     assert headers["content-type"].startswith("text/csv")
     assert headers["content-disposition"] == f'attachment; filename="speedrun-{RUN}-results.csv"'
     text = response["body"]
-    assert text.startswith(",".join(projections.CSV_COLUMNS) + "\r\n")
+    assert text.startswith(",".join(csv_export.CSV_COLUMNS) + "\r\n")
     assert '"Question 0: ""quoted"", with a comma and ünïcode?"' in text
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert rows == [{key: str(value) for key, value in row.items()} for row in projections.csv_rows(events)]
+    assert rows == [{key: str(value) for key, value in row.items()} for row in csv_export.csv_rows(events)]
     assert len(rows) == 12
     assert _get(f"/api/speedruns/{RUN}/results", query={"format": "xml"})["statusCode"] == 400
 

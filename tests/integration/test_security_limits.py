@@ -1,7 +1,7 @@
 """Limits of the sign-on handler: join-flood protection (per viewer address as CloudFront reports it,
 and per run, in fixed one-minute windows in Redis) and the body size refused before parsing. The
 classroom-sized cases and every limit's exact count are in test_signon_join_limits.py; the WebSocket
-frame limit and the chat rate limit are proven in test_engine_rules.py (`too_large`, `rate_limited`)."""
+frame limit and the chat rate limit are proven in test_engine_rules_refusals.py (`too_large`, `rate_limited`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The results CSV neutralises spreadsheet formulas (CSV injection, issue 12 item 3) in text cells,
-through the real export (`projections.csv_rows` -> `to_csv`), read back as a spreadsheet would
+through the real export (`csv_rows` -> `to_csv`), read back as a spreadsheet would
 (the csv module), and leaves ordinary values and numbers unchanged."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from speedrun import projections
-from speedrun.reporting.csv_export import FORMULA_TRIGGERS, spreadsheet_safe, to_csv
+from speedrun.reporting.csv_export import FORMULA_TRIGGERS, csv_rows, spreadsheet_safe, to_csv
 from tests.support.simulated_run import simulate_run
 
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
@@ -41,7 +40,7 @@ def test_the_six_triggers_are_the_owasp_ones():
 def test_a_formula_in_a_nickname_or_question_text_is_read_back_as_text(prefix):
     name = prefix + 'HYPERLINK("//x","y")'
     question = prefix + "cmd|' /C calc'!A0, and more"
-    rows = _read(to_csv(projections.csv_rows(_events_with(name, question))))
+    rows = _read(to_csv(csv_rows(_events_with(name, question))))
 
     mine = [row for row in rows if row["participant_id"] == "p001"]
     assert len(mine) == 2
@@ -57,7 +56,7 @@ def test_a_formula_in_a_nickname_or_question_text_is_read_back_as_text(prefix):
 
 def test_every_text_column_is_escaped():
     events = simulate_run(participants=2, questions=1)
-    rows = projections.csv_rows(events)
+    rows = csv_rows(events)
     text_columns = [column for column, value in rows[0].items() if isinstance(value, str)]
     assert {"run_name", "name", "category", "question"} <= set(text_columns)
     hostile = [{**row, **{column: "=1+1" for column in text_columns}} for row in rows]
@@ -68,18 +67,18 @@ def test_every_text_column_is_escaped():
 
 def test_ordinary_values_are_unchanged():
     events = simulate_run(participants=4, questions=3, unanswered_last=1, kicked=(2,))
-    rows = projections.csv_rows(events)
+    rows = csv_rows(events)
     assert _read(to_csv(rows)) == [{key: str(value) for key, value in row.items()} for row in rows]
 
     harmless = ["Ada", "a=b", "x-y", "1+1", "ada@example", "'already quoted", " =leading space", "Näme, 1", "5"]
     for value in harmless:
-        parsed = _read(to_csv(projections.csv_rows(_events_with(value, value))))
+        parsed = _read(to_csv(csv_rows(_events_with(value, value))))
         assert {row["name"] for row in parsed if row["participant_id"] == "p001"} == {value}
         assert {row["question"] for row in parsed if row["question_index"] == "0"} == {value}
 
 
 def test_numbers_are_data_and_are_left_alone():
-    rows = projections.csv_rows(simulate_run(participants=1, questions=1))
+    rows = csv_rows(simulate_run(participants=1, questions=1))
     row = {**rows[0], "total_score": -5, "points": Decimal("-5"), "elapsed_ms": -1.5, "rank": 1}
     parsed = _read(to_csv([row]))[0]
     assert (parsed["total_score"], parsed["points"], parsed["elapsed_ms"], parsed["rank"]) == ("-5", "-5", "-1.5", "1")

@@ -149,6 +149,19 @@ def test_error_frames_echo_the_request_id_only_when_given() -> None:
     assert "request_id" not in frames.error("bad_request", "no", None)
 
 
+def test_a_reply_over_one_websocket_message_is_answered_too_large() -> None:
+    fits = {"type": "results", "request_id": "r-1", "text": "x" * 1_000}
+    assert json.loads(frames.reply_body(fits)) == fits
+    # Fewer characters than the limit, more UTF-8 bytes: the limit is in bytes.
+    huge = {"type": "results", "request_id": "big", "text": "é" * (frames.MESSAGE_LIMIT_BYTES // 2)}
+    assert json.loads(frames.reply_body(huge)) == {
+        "type": "error",
+        "code": "too_large",
+        "message": frames.TOO_LARGE_FOR_A_MESSAGE,
+        "request_id": "big",
+    }
+
+
 def test_every_script_gets_the_shared_constants_then_the_common_prelude() -> None:
     constants = "".join(f"local {key} = {value}\n" for key, value in LUA_CONSTANTS.items())
     assert "local PARTICIPANT_BOARD = 10\n" in constants

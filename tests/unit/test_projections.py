@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from speedrun import projections
 from speedrun.errors import NotFound
+from speedrun.events import player_event_seq
+from speedrun.reporting import csv_export, projections, views
 from tests.support.simulated_run import simulate_run
 
 
@@ -92,7 +93,7 @@ def test_ranks_are_computed_by_the_protocol_rule_before_completion():
 
 def test_host_results_view_lists_answerers_by_outcome():
     events = simulate_run(participants=6, questions=3)
-    view = projections.results_view(events, None)
+    view = views.results_view(events, None).model_dump(mode="json")
     assert view["type"] == "results"
     assert view["speedrun_id"] == "RUNAAAAAAAAA"
     assert view["leaderboard"] == _leaderboard(events)
@@ -107,7 +108,7 @@ def test_host_results_view_lists_answerers_by_outcome():
 def test_participant_results_view_is_their_own_answers():
     events = simulate_run(participants=5, questions=3, unanswered_last=1)
     board = {entry["participant_id"]: entry for entry in _leaderboard(events)}
-    view = projections.results_view(events, "p005")
+    view = views.results_view(events, "p005").model_dump(mode="json")
     told = _answers(events, "p005")
     assert view["score"] == board["p005"]["score"]
     assert view["rank"] == board["p005"]["rank"]
@@ -119,16 +120,16 @@ def test_participant_results_view_is_their_own_answers():
 
 def test_unknown_participant_is_not_found():
     with pytest.raises(NotFound):
-        projections.results_view(simulate_run(), "nobody")
+        views.results_view(simulate_run(), "nobody")
 
 
 def test_csv_rows_one_per_participant_per_question():
     events = simulate_run(participants=4, questions=3, unanswered_last=1)
-    rows = projections.csv_rows(events)
+    rows = csv_export.csv_rows(events)
     assert len(rows) == 12
-    assert all(tuple(row) == projections.CSV_COLUMNS for row in rows)
+    assert all(tuple(row) == csv_export.CSV_COLUMNS for row in rows)
     last = [row for row in rows if row["participant_id"] == "p004"]
-    assert [row["outcome"] for row in last][-1] == projections.UNANSWERED
+    assert [row["outcome"] for row in last][-1] == csv_export.UNANSWERED
     assert last[-1]["elapsed_ms"] == ""
     told = _answers(events, "p001")
     first = [row for row in rows if row["participant_id"] == "p001"]
@@ -152,8 +153,8 @@ def test_player_games_empty_until_completed():
 
 
 def test_player_event_seq_orders_by_time_and_is_stable():
-    assert projections.player_event_seq(1000, "a") == projections.player_event_seq(1000, "a")
-    assert projections.player_event_seq(1000, "zzz") < projections.player_event_seq(1001, "a")
+    assert player_event_seq(1000, "a") == player_event_seq(1000, "a")
+    assert player_event_seq(1000, "zzz") < player_event_seq(1001, "a")
 
 
 def test_events_without_run_created_are_refused():

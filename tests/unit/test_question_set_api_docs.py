@@ -3,35 +3,20 @@ written into the asset of the function that serves it."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 from infra import openapi
-from infra.function_code import code_dir
 from speedrun import manifest
-from tests.support.question_sets import FakeLambdaContext, http_event
+from tests.support.served_openapi import served_openapi_document
 
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """What the api_docs function serves from its staged asset (as synth stages it)."""
-    asset = code_dir(manifest.function("api_docs"), staging_root=tmp_path_factory.mktemp("functions"))
-    assert sorted(path.name for path in asset.iterdir()) == ["handler.py", manifest.OPENAPI_FILE]
-    module_spec = importlib.util.spec_from_file_location("staged_api_docs_handler", asset / "handler.py")
-    assert module_spec is not None and module_spec.loader is not None
-    staged = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(staged)
-    response = staged.handler(http_event("GET", "/api/openapi.json", sub=None), FakeLambdaContext())
-    assert response["statusCode"] == 200
-    assert response["headers"]["Content-Type"] == "application/json"
-    parsed: dict[str, Any] = json.loads(response["body"])
-    assert parsed == json.loads(Path(asset / manifest.OPENAPI_FILE).read_text())
-    return parsed
+    return served_openapi_document(tmp_path_factory.mktemp("functions"))
 
 
 def test_the_document_is_openapi_3_1_with_the_platform_title(document: dict[str, Any]) -> None:

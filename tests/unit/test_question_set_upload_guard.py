@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import base64
 
+import lambdas.question_sets.handler as question_sets_function
+from speedrun.http import matches_route, refusal_response
+from speedrun.manifest import QUESTION_SET_UPLOAD
 from speedrun.question_sets.models import MAX_FILE_BYTES
-from speedrun.question_sets.upload_guard import is_upload, refusal_response, upload_refusal
+from speedrun.question_sets.upload_guard import upload_refusal
 from tests.support.question_sets import BOUNDARY, body_of, http_event, upload_event
 
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 def test_only_the_upload_route_is_guarded() -> None:
-    assert is_upload(upload_event(b"x"))
-    assert not is_upload(http_event("GET", "/api/question-sets"))
-    assert not is_upload(http_event("POST", "/api/signon/join"))
+    assert question_sets_function.app.envelope_guards == {QUESTION_SET_UPLOAD: upload_refusal}
+    assert matches_route(upload_event(b"x"), QUESTION_SET_UPLOAD)
+    assert not matches_route(http_event("GET", "/api/question-sets"), QUESTION_SET_UPLOAD)
+    assert not matches_route(http_event("POST", "/api/signon/join"), QUESTION_SET_UPLOAD)
 
 
 def test_a_well_formed_upload_passes() -> None:

@@ -1,47 +1,49 @@
-"""The served OpenAPI document describes the run routes of the results function: the host's runs
-(`GET /api/speedruns`), a live-or-persisted summary and who may read a player's history."""
+"""The served OpenAPI document describes the bodies of the results API: the results view, a
+player's game history page and a host's runs, by their models (`speedrun.reporting.views`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.test_question_set_api_docs import document  # noqa: F401 (the fixture: the served document)
+import pytest
+
+from speedrun.reporting.views import HostResults, HostResultsQuestion, PlayerGame, PlayerGamePage, SpeedRunSummary
+from tests.support.served_openapi import served_openapi_document
 
 
-def _schema(doc: dict[str, Any], ref: dict[str, Any]) -> dict[str, Any]:
-    schema: dict[str, Any] = doc["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return served_openapi_document(tmp_path_factory.mktemp("functions"))
+
+
+def _json_schema_of(document: dict[str, Any], path: str) -> dict[str, Any]:
+    """The component schema of the route's 200 JSON body (its `$ref` resolved)."""
+    body = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    schema: dict[str, Any] = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
     return schema
 
 
-def test_the_hosts_runs_route_is_documented_with_its_page_model(document: dict[str, Any]) -> None:  # noqa: F811
-    listing = document["paths"]["/api/speedruns"]["get"]
-    assert {parameter["name"] for parameter in listing["parameters"]} == {"limit", "cursor"}
-    assert set(listing["responses"]) == {"200", "400", "401", "503"}
-    page_ref = listing["responses"]["200"]["content"]["application/json"]["schema"]
-    assert page_ref == {"$ref": "#/components/schemas/SpeedRunPage"}
-    page = _schema(document, page_ref)
-    assert set(page["required"]) == {"items", "next_cursor"}
-    item = _schema(document, page["properties"]["items"]["items"])
-    assert {"run_id", "name", "status", "persisted", "join_code", "participant_count", "created_at"} <= set(
-        item["properties"]
-    )
-    assert item["properties"]["status"]["enum"] == ["lobby", "running", "completed"]
+def _component(document: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = document["components"]["schemas"][reference["$ref"].rsplit("/", 1)[1]]
+    return schema
 
 
-def test_the_summary_is_documented_for_live_and_persisted_runs(document: dict[str, Any]) -> None:  # noqa: F811
-    summary_route = document["paths"]["/api/speedruns/{run_id}"]["get"]
-    assert set(summary_route["responses"]) >= {"200", "401", "404", "503"}
-    ref = summary_route["responses"]["200"]["content"]["application/json"]["schema"]
-    assert ref == {"$ref": "#/components/schemas/SpeedRunSummary"}
-    summary = _schema(document, ref)
-    assert {"persisted", "status", "config", "participant_count", "questions", "leaderboard"} <= set(
-        summary["required"]
-    )
-    assert "live" in summary["properties"]["persisted"]["description"]
-    assert "RunSettings" in document["components"]["schemas"]
+def test_the_results_route_describes_the_results_view(document: dict[str, Any]) -> None:
+    content = document["paths"]["/api/speedruns/{run_id}/results"]["get"]["responses"]["200"]["content"]
+    assert content["text/csv"]["schema"]["type"] == "string"
+    results = _json_schema_of(document, "/api/speedruns/{run_id}/results")
+    assert list(results["properties"]) == list(HostResults.model_fields)
+    question = _component(document, results["properties"]["questions"]["items"])
+    assert list(question["properties"]) == list(HostResultsQuestion.model_fields)
 
 
-def test_reading_a_players_history_documents_the_404_of_other_accounts(document: dict[str, Any]) -> None:  # noqa: F811
-    games = document["paths"]["/api/players/{handle}/games"]["get"]
-    assert "404" in games["responses"]
-    assert "claimed the handle" in games["description"]
+def test_the_game_history_route_describes_its_page(document: dict[str, Any]) -> None:
+    page = _json_schema_of(document, "/api/players/{handle}/games")
+    assert list(page["properties"]) == list(PlayerGamePage.model_fields)
+    game = _component(document, page["properties"]["items"]["items"])
+    assert list(game["properties"]) == list(PlayerGame.model_fields)
+
+
+def test_the_run_summary_route_describes_the_summary(document: dict[str, Any]) -> None:
+    summary = _json_schema_of(document, "/api/speedruns/{run_id}")
+    assert set(summary["properties"]) == set(SpeedRunSummary.model_fields)

@@ -1,6 +1,8 @@
 // Server time only (architecture rule 6): deadlines and ends_at are server clock times, so the
 // client estimates the offset between the server clock and its own.
 const OFFSET_KEY = "speedrun.clockOffsetMs";
+/** The server time each message type carries (protocol.md). */
+const MESSAGE_TIMES = { message: "sent_at", started: "started_at", question: "served_at", completed: "completed_at" };
 
 /** Epoch milliseconds from a protocol time: a number (epoch ms) or an ISO-8601 string (`*_at`). */
 export function toEpochMs(value) {
@@ -33,6 +35,12 @@ export class ServerClock {
     }
   }
 
+  /** The protocol time a server message carries (see MESSAGE_TIMES), when it has one. */
+  observeMessage(message, localReceiveMs = Date.now()) {
+    const field = MESSAGE_TIMES[message.type];
+    if (field) this.observe(message[field], localReceiveMs);
+  }
+
   /** An HTTP `Date` header is truncated to the second: still a lower bound. */
   observeHttpDate(header) {
     if (header) this.observe(Date.parse(header));
@@ -50,11 +58,3 @@ export class ServerClock {
 }
 
 export const serverClock = new ServerClock();
-
-/** "m:ss" for a duration in milliseconds. */
-export function formatDuration(ms) {
-  const totalSeconds = Math.ceil(Math.max(0, ms) / 1000);
-  const minutes = Math.floor(totalSeconds / 60);
-  const seconds = String(totalSeconds % 60).padStart(2, "0");
-  return `${minutes}:${seconds}`;
-}

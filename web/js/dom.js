@@ -56,12 +56,3 @@ export function announce(region, message, tone = "info") {
   region.dataset.tone = tone;
   region.hidden = !message;
 }
-
-export function formatPoints(points) {
-  return Number(points || 0).toLocaleString();
-}
-
-export function formatElapsed(ms) {
-  if (ms === null || ms === undefined) return "—";
-  return `${(ms / 1000).toFixed(1)} s`;
-}

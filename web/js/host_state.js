@@ -1,24 +1,55 @@
 // The host page's run state and how each server message changes it (protocol.md, revisions 1 and 2).
 // Pure: `applyHostMessage(run, message)` returns a new run object and never touches the DOM, the
-// socket or storage; host.js renders the result and does the I/O (asking for `results`, closing).
+// socket or storage; host_render.js draws the result and host.js does the I/O (asking for `results`,
+// closing).
 //
 // The run: {speedrun_id, host_token, ws_url, join_code, name, status, question_count, started_at,
 // ends_at, chat, reason, participant_count, participants: {id: participant}, left: {id: true},
 // leaderboard: [entries], results}. A participant: {participant_id, name, answers: {index: outcome},
 // score, answered, connected, finished, elapsed_ms, rank}.
-
-const STATUS_ORDER = { lobby: 0, running: 1, completed: 2 };
-
-/** A run only moves forward (lobby -> running -> completed): a late push or snapshot never moves it back. */
-export function laterStatus(current, incoming) {
-  if (!(incoming in STATUS_ORDER)) return current ?? incoming ?? null;
-  if (!(current in STATUS_ORDER)) return incoming;
-  return STATUS_ORDER[incoming] >= STATUS_ORDER[current] ? incoming : current;
-}
+//
+// Also what the page does after a message (`afterHostMessage`), and what its screens show of the run
+// (`liveRows`, `resultsReview`, ...), so host_render.js only draws.
+import { boardOf, laterStatus } from "./protocol.js";
 
 /** A fresh host run from what sign-on (or the run list) said about it. */
 export function newHostRun(fields = {}) {
   return { participants: {}, left: {}, leaderboard: [], status: "lobby", ...fields };
+}
+
+/** The run sign-on just created (`created`: its reply), named `name`, with `questionCount` questions. */
+export function createdRun(created, name, questionCount) {
+  return newHostRun({ ...created, name, question_count: questionCount, status: "lobby" });
+}
+
+/** A live run of the host's list reopened with the host token this tab holds for it (`held`). */
+export function reopenedRun(item, held) {
+  return newHostRun({
+    ...held,
+    name: item.name || held.name,
+    question_count: item.question_count,
+    participant_count: item.participant_count,
+    status: item.status,
+  });
+}
+
+/** A persisted run of the host's list, from its durable results. */
+export function persistedRun(item, results) {
+  const run = newHostRun({
+    speedrun_id: item.run_id,
+    name: item.name,
+    join_code: item.join_code,
+    question_count: (results.questions || []).length || item.question_count,
+    status: "completed",
+    reason: item.completion_reason,
+  });
+  return withResults(run, results);
+}
+
+/** The run with its results (a `results` reply, or the durable ones): completed, with their final board. */
+export function withResults(run, results) {
+  const next = { ...run, status: "completed", results };
+  return Array.isArray(results.leaderboard) ? applyLeaderboard(next, results.leaderboard) : next;
 }
 
 function blankParticipant(id, name) {
@@ -40,12 +71,13 @@ export function notificationItems(message, listField) {
   return message.participant_id ? [message] : [];
 }
 
+/** How many questions a participant answered: the server's count, or the outcomes seen if more. */
 function answeredCount(who) {
   return Math.max(who.answered || 0, Object.keys(who.answers || {}).length);
 }
 
 /** A leaderboard (entries as in `leaderboard`) folded into the run: the board, and each participant's standing. */
-export function applyLeaderboard(run, entries) {
+function applyLeaderboard(run, entries) {
   if (!Array.isArray(entries)) return run;
   let participants = run.participants || {};
   const left = run.left || {};
@@ -60,12 +92,6 @@ export function applyLeaderboard(run, entries) {
     }));
   }
   return { ...run, participants, leaderboard: board };
-}
-
-function boardOf(value) {
-  if (Array.isArray(value)) return value;
-  if (value && Array.isArray(value.entries)) return value.entries;
-  return null;
 }
 
 /** A snapshot taken before `completed` arrived (pushes are asynchronous) says nothing new. */
@@ -204,10 +230,8 @@ export function applyHostMessage(run, message) {
       };
       return applyLeaderboard(next, boardOf(message.leaderboard) || current.leaderboard);
     }
-    case "results": {
-      const next = { ...current, status: "completed", results: message };
-      return Array.isArray(message.leaderboard) ? applyLeaderboard(next, message.leaderboard) : next;
-    }
+    case "results":
+      return withResults(current, message);
     default:
       return run;
   }
@@ -217,4 +241,76 @@ export function applyHostMessage(run, message) {
 export function participantCount(run) {
   const known = Object.keys(run.participants || {}).length;
   return typeof run.participant_count === "number" ? run.participant_count : known;
+}
+
+/** The count the lobby and the live view show: never fewer than the participants listed. */
+export function shownCount(run) {
+  return Math.max(participantCount(run), Object.keys(run.participants || {}).length);
+}
+
+/**
+ * What the page does after `message` turned `before` into `run`: `redraw` (and keep the run), ask for
+ * `results`, or close the socket because they came (`done`).
+ */
+export function afterHostMessage(before, run, message) {
+  // Unchanged: pong, anything newer than this client, or a stale push. A `state` reply always redraws
+  // (it is what takes the page off the loading screen after a connect).
+  const redraw = run !== before || message.type === "state";
+  const snapshot = message.type === "completed" || message.type === "state";
+  return {
+    redraw,
+    askResults: redraw && run.status === "completed" && !run.results && snapshot,
+    done: redraw && message.type === "results",
+  };
+}
+
+/** Where an `error` reply to `action` is told: {to: "chat" | "notice", text}, or null to say nothing. */
+export function hostErrorReaction(error, action) {
+  if (action === "message") return { to: "chat", text: error.message || error.code };
+  if (action === "results" && error.code === "not_running") return null; // completes shortly; `completed` follows
+  return { to: "notice", text: `${action ? `${action}: ` : ""}${error.message || error.code}` };
+}
+
+/** The participants' page link for the run, absolute against the host page's `pageUrl`. */
+export function joinLink(run, pageUrl) {
+  return new URL(`play.html?code=${encodeURIComponent(run.join_code)}`, pageUrl).toString();
+}
+
+/**
+ * The live table's rows, best rank first: each participant with how many questions they answered
+ * (`answered`, `percent` of the run's) and each question's outcome (`outcomes`, null when not yet).
+ */
+export function liveRows(run) {
+  const count = run.question_count || 0;
+  return Object.values(run.participants)
+    .sort((a, b) => (a.rank ?? 1e9) - (b.rank ?? 1e9))
+    .map((who) => {
+      const answered = answeredCount(who);
+      return {
+        who,
+        answered,
+        percent: count ? Math.round((100 * answered) / count) : 0,
+        outcomes: Array.from({ length: count }, (_, index) => who.answers[index] || null),
+      };
+    });
+}
+
+const COMPLETION_REASONS = {
+  all_finished: "Everyone finished.",
+  deadline: "The time limit was reached.",
+  host_ended: "You ended the run.",
+};
+
+/** Why the run ended, in words. */
+export function completionText(reason) {
+  return COMPLETION_REASONS[reason] || "The speed-run is over.";
+}
+
+/** The results' questions as the host reads them: the text, the right answer, who got it right. */
+export function resultsReview(questions) {
+  return (questions || []).map((question) => ({
+    text: question.text,
+    answer: `Answer: ${(question.correct_options || []).map((index) => (question.options || [])[index]).join(", ")}`,
+    correct: `Correct: ${(question.correct_answerers || []).map((who) => who.name).join(", ") || "nobody"}`,
+  }));
 }

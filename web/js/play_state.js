@@ -8,10 +8,12 @@
 // `question` for an index not asked for is ignored, `completed` may come before this participant's
 // last `answer_result` (which is then only recorded), and boards that arrive after `completed` are
 // older than its final one.
+//
+// Also what the page redraws (`screenChange`), how it meets an `error` reply, and what the tab keeps
+// of a finished run.
+import { boardOf, isRunStatus } from "./protocol.js";
 
 export const RECENT_NAMES = 10;
-
-const STATUS_ORDER = { lobby: 0, running: 1, completed: 2 };
 
 /** A fresh participant state; `fields` may set e.g. participantId. */
 export function initialPlayState(fields = {}) {
@@ -58,12 +60,6 @@ function askResults(state) {
   return state.results ? state : send(state, { action: "results" });
 }
 
-function boardOf(value) {
-  if (Array.isArray(value)) return value;
-  if (value && Array.isArray(value.entries)) return value.entries;
-  return null;
-}
-
 /** A new board, and this participant's rank from it when it lists them. */
 function withBoard(state, entries) {
   const me = entries.find((entry) => state.participantId && entry.participant_id === state.participantId);
@@ -91,7 +87,7 @@ function onState(state, snapshot) {
   if (state.status === "completed" && incoming !== "completed") return state;
   let next = {
     ...state,
-    status: incoming in STATUS_ORDER ? incoming : state.status,
+    status: isRunStatus(incoming) ? incoming : state.status,
     name: snapshot.name || state.name,
     questionCount: snapshot.question_count ?? state.questionCount,
     questionDurationS: snapshot.question_duration_s ?? state.questionDurationS,
@@ -219,4 +215,55 @@ export function afterFeedback(state) {
   if (!state.question || !state.result || state.status === "completed") return state;
   if (state.result.finished) return { ...state, screen: "waiting" };
   return askQuestion(state, state.result.index + 1);
+}
+
+/**
+ * What the page redraws after the state went from `before` to `state`: the whole `screen` (it moved,
+ * or the results came), only the `result` (the feedback of the question on screen), or null.
+ */
+export function screenChange(before, state) {
+  const moved = state.screen !== before.screen || state.question !== before.question;
+  if (moved || (state.screen === "results" && state.results !== before.results)) return "screen";
+  if (state.screen === "question" && state.result && state.result !== before.result) return "result";
+  return null;
+}
+
+/** Whether question `index` (the one on screen) can still be answered: no result yet, the run not over. */
+export function canAnswer(state, index) {
+  return Boolean(state.question && state.question.index === index && !state.result && state.status !== "completed");
+}
+
+const RESYNC_CODES = ["out_of_order", "conflict", "not_running"];
+const ANSWERING_ACTIONS = ["question", "answer", "timeout"];
+
+/**
+ * What an `error` reply to `action` means: {do: "sync"} (our view is behind the server's: catch up),
+ * {do: "chat" | "leave" | "notice", text}.
+ */
+export function playErrorReaction(error, action) {
+  if (RESYNC_CODES.includes(error.code) && ANSWERING_ACTIONS.includes(action)) return { do: "sync" };
+  if (action === "message") {
+    return { do: "chat", text: error.code === "forbidden" ? "Chat is turned off for this run." : error.message };
+  }
+  if (error.code === "unauthorized") return { do: "leave", text: "Your place in this run is no longer valid. Join again with the code." };
+  return { do: "notice", text: error.message || `Error: ${error.code}` };
+}
+
+/** What the tab keeps of a finished run (sessionStorage), so a reload still shows its results. */
+export function finishedRecord(state, session) {
+  return { results: state.results, leaderboard: state.leaderboard, questionCount: state.questionCount, session };
+}
+
+/** The state of a finished run the tab kept (`finishedRecord`): its results on screen. */
+export function finishedState(record) {
+  return initialPlayState({
+    participantId: record.session.participant_id || null,
+    status: "completed",
+    questionCount: record.questionCount || 0,
+    leaderboard: record.leaderboard || [],
+    results: record.results,
+    score: record.results.score ?? 0,
+    rank: record.results.rank ?? null,
+    screen: "results",
+  });
 }

@@ -66,10 +66,16 @@ export function runStatusText(item) {
 /**
  * What the row offers: `reopen` a live run this tab holds the host token of, `results` of a
  * persisted run, `wait` for a finished run whose results are still being saved, or `elsewhere` for
- * a live run opened in another tab or browser (its host token is there).
+ * a live run opened in another tab or browser (its host token is there). `label` is the button's
+ * text (or the row's words when it offers no button); `ariaLabel` names the run a button opens.
  */
 export function runAction(item, hasToken) {
-  if (item.persisted) return { kind: "results", label: "Results" };
-  if (item.status === "completed") return hasToken ? { kind: "reopen", label: "Open" } : { kind: "wait", label: "" };
-  return hasToken ? { kind: "reopen", label: "Reopen" } : { kind: "elsewhere", label: "" };
+  const button = (kind, label, ariaLabel) => ({ kind, label, ariaLabel });
+  if (item.persisted) return button("results", "Results", `Results of ${item.name}`);
+  if (hasToken) {
+    const label = item.status === "completed" ? "Open" : "Reopen";
+    return button("reopen", label, `${label} ${item.name}`);
+  }
+  if (item.status === "completed") return { kind: "wait", label: "Results soon" };
+  return { kind: "elsewhere", label: "Opened in another tab" };
 }

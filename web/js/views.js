@@ -1,6 +1,8 @@
 // Views the host and participant pages share: leaderboard table, per-question chart, connection badge,
 // the lobby's latest joiners.
-import { el, formatElapsed, formatPoints } from "./dom.js";
+import { connectionLabel } from "./connection.js";
+import { el } from "./dom.js";
+import { formatElapsed, formatPoints } from "./format.js";
 
 /** Renders leaderboard entries [{rank, participant_id, name, score, answered, elapsed_ms}] into a table body. */
 export function renderLeaderboard(tbody, entries, { highlightId, questionCount } = {}) {
@@ -79,13 +81,7 @@ export function renderOutcomeChart(container, questions) {
 
 /** A small "connected / reconnecting" badge from LiveSocket status updates. */
 export function renderConnection(badge, status) {
-  const labels = {
-    connecting: "Connecting…",
-    open: "Live",
-    reconnecting: status.failures > 2 ? `Reconnecting (attempt ${status.failures + 1})…` : "Reconnecting…",
-    closed: "Offline",
-  };
-  badge.textContent = labels[status.state] || status.state;
+  badge.textContent = connectionLabel(status);
   badge.dataset.state = status.state;
 }
 

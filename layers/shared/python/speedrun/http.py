@@ -6,13 +6,16 @@ it `app`, so the OpenAPI merge (`api_docs`) finds them all. The resolver refuses
 limit (413) before anything parses it, and reads a route's body only in the media type the route
 declares (and documents): a JSON body with `Content-Type: application/json` (or none), UTF-8, nested
 at most `speedrun.text.MAX_JSON_DEPTH` levels (checked before parsing); anything else is a 400 naming the problem.
+A route whose requests must be refused on their envelope alone (a multipart upload) registers an
+`EnvelopeGuard` for its manifest route: the resolver applies it before anything parses the body.
 """
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -24,7 +27,8 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from speedrun.errors import BadRequest, DomainError, TooLarge, Unauthorized
+from speedrun.errors import BadRequest, DomainError, NotFound, TooLarge, Unauthorized
+from speedrun.manifest import HttpRoute
 from speedrun.text import load_json
 
 logger = Logger(child=True)
@@ -32,13 +36,15 @@ logger = Logger(child=True)
 JSON_BODY_LIMIT_BYTES = 64 * 1024
 """Every JSON body of the API is a few hundred bytes; anything near this is an attack or a bug."""
 JSON_MEDIA_TYPE = "application/json"
+MULTIPART_MEDIA_TYPE = "multipart/form-data"
+
+EnvelopeGuard = Callable[[Mapping[str, Any]], DomainError | None]
+"""Why a request cannot be accepted whatever its content (decided on the event alone), or None."""
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"error": error})
+def error_response(error: DomainError) -> Response[Any]:
+    """The resolver's reply for a refusal: the error's status, its body `DomainError.to_http_body`."""
+    return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=error.to_http_body())
 
 
 class ErrorDetail(BaseModel):
@@ -77,6 +83,47 @@ def body_size(event: Mapping[str, Any]) -> int:
     stripped = body.rstrip()
     padding = len(stripped) - len(stripped.rstrip("="))
     return max(0, len(stripped) * 3 // 4 - padding)
+
+
+def matches_route(event: Mapping[str, Any], route: HttpRoute) -> bool:
+    """Whether an HTTP API event requests `route` (a path without parameters; a trailing slash ignored)."""
+    http = (event.get("requestContext") or {}).get("http") or {}
+    path = event.get("rawPath") or ""
+    return http.get("method") == route.method and path.rstrip("/") == route.path
+
+
+def request_header(event: Mapping[str, Any], name: str) -> str:
+    """The value of the event's header `name` (any letter case), or '' when it has none."""
+    headers = {str(header).lower(): str(value) for header, value in (event.get("headers") or {}).items()}
+    return headers.get(name.lower(), "")
+
+
+def is_multipart_form(content_type: str) -> bool:
+    """A `multipart/form-data` Content-Type that names its boundary (no part can be found without)."""
+    return content_type.lower().startswith(MULTIPART_MEDIA_TYPE) and "boundary=" in content_type
+
+
+def multipart_body_refusal(event: Mapping[str, Any]) -> BadRequest | None:
+    """Why a multipart body cannot be read as it was sent, or None: API Gateway sends binary bodies
+    base64-encoded, which must decode; without base64, Powertools reads the body as latin-1, so text
+    that latin-1 cannot carry cannot be a faithful upload."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return BadRequest(
+                "the request body is not valid base64", details=[{"field": "body", "reason": "invalid base64"}]
+            )
+    elif not body.isascii():
+        try:
+            body.encode("latin-1")
+        except UnicodeEncodeError:
+            return BadRequest(
+                "a multipart body must arrive base64-encoded",
+                details=[{"field": "body", "reason": "not base64-encoded"}],
+            )
+    return None
 
 
 def refusal_response(error: DomainError) -> dict[str, Any]:
@@ -155,17 +202,24 @@ if not callable(getattr(OpenAPIRequestValidationMiddleware, "_get_body", None)):
 
 
 class LimitedHttpResolver(APIGatewayHttpResolver):
-    """Refuses a body over `max_body_bytes` with 413 before routing, validation or JSON parsing
-    (Powertools' request validation parses the body before any middleware could look at it), and
-    guards how the validation reads a body (`BodyGuardedValidation`, `load_json`)."""
+    """Refuses a request its route's `EnvelopeGuard` refuses, then a body over `max_body_bytes` with
+    413, before routing, validation or JSON parsing (Powertools' request validation parses the body
+    before any middleware could look at it), and guards how the validation reads a body
+    (`BodyGuardedValidation`, `load_json`)."""
 
-    def __init__(self, *, max_body_bytes: int) -> None:
+    def __init__(self, *, max_body_bytes: int, envelope_guards: Mapping[HttpRoute, EnvelopeGuard]) -> None:
         super().__init__(enable_validation=True, json_body_deserializer=load_json)
         self.max_body_bytes = max_body_bytes
+        self.envelope_guards = dict(envelope_guards)
         # Powertools builds every route's middleware stack from this attribute (first in the stack).
         self._request_validation_middleware = BodyGuardedValidation()
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        for route, guard in self.envelope_guards.items():
+            refusal = guard(event) if matches_route(event, route) else None
+            if refusal is not None:
+                logger.info("request refused before parsing", extra={"code": refusal.code, "reason": refusal.message})
+                return refusal_response(refusal)
         size = body_size(event)
         if size > self.max_body_bytes:
             logger.info("request body refused before parsing", extra={"bytes": size, "limit": self.max_body_bytes})
@@ -175,29 +229,32 @@ class LimitedHttpResolver(APIGatewayHttpResolver):
         return super().resolve(event, context)
 
 
-def make_resolver(*, max_body_bytes: int = JSON_BODY_LIMIT_BYTES) -> APIGatewayHttpResolver:
-    app = LimitedHttpResolver(max_body_bytes=max_body_bytes)
+def make_resolver(
+    *, max_body_bytes: int = JSON_BODY_LIMIT_BYTES, envelope_guards: Mapping[HttpRoute, EnvelopeGuard] | None = None
+) -> LimitedHttpResolver:
+    app = LimitedHttpResolver(max_body_bytes=max_body_bytes, envelope_guards=envelope_guards or {})
 
     @app.exception_handler(DomainError)
     def _domain_error(exc: DomainError) -> Response[Any]:
         if exc.status >= 500:
             logger.exception("domain error", extra={"code": exc.code})
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(exc: RequestValidationError) -> Response[Any]:
         details = _validation_details(exc)
         fields = ", ".join(sorted({d["field"] for d in details}))
-        return error_response(400, "bad_request", f"invalid request: {fields}", details)
+        return error_response(BadRequest(f"invalid request: {fields}", details=details))
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[Any]:
-        return error_response(404, "not_found", "no such route")
+        return error_response(NotFound("no such route"))
 
     @app.exception_handler(Exception)
     def _unexpected(_exc: Exception) -> Response[Any]:
         logger.exception("unhandled error")
-        return error_response(500, "internal", "internal error")
+        # The base class is the contract's `internal` (500), with nothing of the exception in it.
+        return error_response(DomainError("internal error"))
 
     return app
 

@@ -1,12 +1,14 @@
-"""The one declaration of every function, route, queue and table grant of the system.
+"""The one declaration of every function, route, queue and table grant of the system, and of the
+deployment rules both places apply (queue timeouts and retention, the user pool's password policy).
 
 Both the CDK app (`infra/`) and the local stack read this module; nothing else
-lists functions, routes or triggers. A test proves the CDK template and the
+lists functions, routes, triggers or those rules. A test proves the CDK template and the
 local stack both match it, so cloud and laptop cannot drift apart silently.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -50,8 +52,7 @@ class QueueSpec:
 
     `fifo` queues deduplicate by the producer's MessageDeduplicationId (completion jobs by run id,
     player commands by request id) and keep per-group order (per run, per player handle).
-    `consumer_timeout_s` is copied from the consuming function so the visibility timeout can be
-    derived (>= 6x, as AWS recommends for Lambda event source mappings).
+    The visibility timeout is derived from the consuming function's timeout (`visibility_timeout_s`).
     """
 
     name: str
@@ -153,28 +154,40 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(name=PUSHES_QUEUE, fifo=False, max_receive_count=3, batch_size=2, max_concurrency=4),
 )
 
-WS_ROUTE_KEYS: tuple[str, ...] = (
-    "$connect",
-    "$disconnect",
-    "$default",
-    "sync",
-    "ping",
-    "start",
-    "end",
-    "kick",
-    "question",
-    "answer",
-    "timeout",
-    "results",
-    "message",
-)
+VISIBILITY_TIMEOUT_FACTOR = 6
+"""AWS's advice for a queue that triggers a Lambda function: a visibility timeout of at least six times
+the function's timeout, so a message is not handed out again while an invocation may still be working on it."""
+DLQ_RETENTION_S = 14 * 24 * 60 * 60
+"""Dead letters are kept 14 days (SQS's longest retention): time to inspect them and redrive."""
+
+
+class WsAction(StrEnum):
+    """The actions a client may send over the WebSocket (a frame's `action`): each is a route key of the
+    WebSocket API and a handler of `speedrun.engine.service.SpeedRunService`."""
+
+    SYNC = "sync"
+    PING = "ping"
+    START = "start"
+    END = "end"
+    KICK = "kick"
+    QUESTION = "question"
+    ANSWER = "answer"
+    TIMEOUT = "timeout"
+    RESULTS = "results"
+    MESSAGE = "message"
+
+
+WS_ROUTE_KEYS: tuple[str, ...] = ("$connect", "$disconnect", "$default", *(action.value for action in WsAction))
+
+QUESTION_SET_UPLOAD = HttpRoute("POST", "/api/question-sets")
+"""Refused on its envelope before the resolver parses a body (`speedrun.question_sets.upload_guard`)."""
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="question_sets",
         description="Upload, list and read question sets (validates, stores on EFS, metadata in DynamoDB).",
         http_routes=(
-            HttpRoute("POST", "/api/question-sets"),
+            QUESTION_SET_UPLOAD,
             HttpRoute("GET", "/api/question-sets"),
             HttpRoute("GET", "/api/question-sets/{set_id}"),
         ),
@@ -343,11 +356,25 @@ def queue(name: str) -> QueueSpec:
     raise KeyError(name)
 
 
+def queue_consumers(
+    queues: Sequence[QueueSpec] = QUEUES, functions: Sequence[FunctionSpec] = FUNCTIONS
+) -> dict[str, FunctionSpec]:
+    """Queue name -> the function its event source mapping invokes (queues nobody consumes are left out).
+    The local stack passes its own specs: its tests declare their own queues and functions."""
+    consumers: dict[str, FunctionSpec] = {}
+    for spec in functions:
+        if spec.queue_trigger is not None:
+            consumers.setdefault(spec.queue_trigger, spec)
+    return {queue_spec.name: consumers[queue_spec.name] for queue_spec in queues if queue_spec.name in consumers}
+
+
 def queue_consumer(queue_name: str) -> FunctionSpec:
-    for spec in FUNCTIONS:
-        if spec.queue_trigger == queue_name:
-            return spec
-    raise KeyError(queue_name)
+    return queue_consumers()[queue_name]
+
+
+def visibility_timeout_s(consumer: FunctionSpec) -> int:
+    """The visibility timeout of the queue that triggers `consumer`."""
+    return VISIBILITY_TIMEOUT_FACTOR * consumer.timeout_s
 
 
 def http_routes() -> list[tuple[HttpRoute, FunctionSpec]]:
@@ -360,6 +387,41 @@ def ws_routes() -> list[tuple[str, FunctionSpec]]:
 
 def ws_authorizer() -> FunctionSpec:
     return next(spec for spec in FUNCTIONS if spec.ws_authorizer)
+
+
+# --- the user pool ---
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The user pool's password rules (deployed and local)."""
+
+    min_length: int
+    require_lowercase: bool
+    require_uppercase: bool
+    require_digits: bool
+    require_symbols: bool
+    temporary_password_validity_days: int
+    """How long an administrator-set temporary password may be used for the first sign-in."""
+
+    def as_cognito(self) -> dict[str, int | bool]:
+        """The policy as Cognito's API and CloudFormation spell it (`Policies.PasswordPolicy`)."""
+        return {
+            "MinimumLength": self.min_length,
+            "RequireLowercase": self.require_lowercase,
+            "RequireUppercase": self.require_uppercase,
+            "RequireNumbers": self.require_digits,
+            "RequireSymbols": self.require_symbols,
+            "TemporaryPasswordValidityDays": self.temporary_password_validity_days,
+        }
+
+
+PASSWORD_POLICY = PasswordPolicy(
+    min_length=12,
+    require_lowercase=True,
+    require_uppercase=True,
+    require_digits=True,
+    require_symbols=True,
+    temporary_password_validity_days=3,
+)
 
 
 # --- environment variable names: the CDK app sets them, the local stack sets them, settings read them ---

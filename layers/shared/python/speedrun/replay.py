@@ -30,10 +30,17 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from speedrun import projections
 from speedrun.errors import NotFound
+from speedrun.events import (
+    GAME_COMPLETED,
+    PROFILE_UPSERTED,
+    PROGRESS_RECORDED,
+    RUN_CREATED,
+    player_aggregate,
+    run_aggregate,
+)
 from speedrun.players.worker import profile_model, progress_model
-from speedrun.reporting import event_store
+from speedrun.reporting import event_store, projections
 from speedrun.reporting.batch_writer import BatchWriter, PutRequest, dynamodb_client
 from speedrun.reporting.read_models import model_put, player_game_puts, run_read_model_puts
 from speedrun.tables import MODELS
@@ -46,7 +53,7 @@ LOCAL_HOST_USERNAME = "host"
 USER_PREFIX = "user:"
 SUB_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 """A Cognito `sub` is a UUID."""
-OWNER_FIELDS = {projections.RUN_CREATED: "host", projections.PROFILE_UPSERTED: "owner"}
+OWNER_FIELDS = {RUN_CREATED: "host", PROFILE_UPSERTED: "owner"}
 """The event fields holding the Cognito sub that authorizes access: everything the read models
 owner-check comes from them (`runs.host` and the summary's `host` from `run_created`, which also
 authorize the results and the CSV; `players.owner` from `profile_upserted`)."""
@@ -187,7 +194,7 @@ class Replayer:
         return self._owner
 
     def replay_run(self, run_id: str) -> None:
-        aggregate = projections.run_aggregate(run_id)
+        aggregate = run_aggregate(run_id)
         events, originals = self._owned(event_store.read_stream(aggregate))
         if not events:
             raise NotFound(f"no events for run {run_id}")
@@ -200,7 +207,7 @@ class Replayer:
     def replay_player(self, handle: str, *, with_games: bool = True) -> None:
         """Profile and progress from the player's stream; with_games also rebuilds the player's game
         history from the run streams its `game_completed` events name."""
-        aggregate = projections.player_aggregate(handle)
+        aggregate = player_aggregate(handle)
         events, originals = self._owned(event_store.read_stream(aggregate))
         if not events:
             raise NotFound(f"no events for player {handle}")
@@ -208,15 +215,11 @@ class Replayer:
         profile = profile_model(handle, events)
         if profile is not None:
             puts.append(model_put(profile))
-        puts += [
-            model_put(progress_model(handle, event))
-            for event in events
-            if event["type"] == projections.PROGRESS_RECORDED
-        ]
+        puts += [model_put(progress_model(handle, event)) for event in events if event["type"] == PROGRESS_RECORDED]
         if with_games:
             for event in events:
-                if event["type"] == projections.GAME_COMPLETED:
-                    run_stream = event_store.read_stream(projections.run_aggregate(event["data"]["run_id"]))
+                if event["type"] == GAME_COMPLETED:
+                    run_stream = event_store.read_stream(run_aggregate(event["data"]["run_id"]))
                     run_events, _ = self._owned(run_stream, count=False)  # games name their run's host
                     games = [game for game in projections.player_games(run_events) if game["handle"] == handle]
                     puts += player_game_puts(games)
@@ -311,9 +314,8 @@ def target_cognito(endpoint_url: str, region: str) -> Any:
     return boto3.client("cognito-idp", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+def _check_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The flags that only make sense together (argparse cannot say so): exits with the usage error."""
     if not args.target_endpoint:
         for given, flag in ((args.owner, "--owner"), (args.target_region, "--target-region")):
             if given is not None:
@@ -322,39 +324,60 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     if args.user_pool_id is not None and (args.owner is None or args.owner.username is None):
         parser.error("--user-pool-id goes with --owner local-host or --owner user:NAME")
-    if args.target_endpoint:
-        region = args.target_region or LOCAL_STACK_REGION
-        owner: str | None = None
-        if args.owner is not None:
-            try:
-                owner = resolve_owner(
-                    args.owner,
-                    target_cognito(args.target_endpoint, region),
-                    user_pool_id=args.user_pool_id,
-                    where=f"{args.target_endpoint} ({region})",
-                )
-            except OwnerNotResolved as error:
-                print(f"replay: --owner {args.owner}: {error}", file=sys.stderr)
-                return 2
-        target = boto3.client("dynamodb", region_name=region, endpoint_url=args.target_endpoint)
-        replayer = Replayer(BatchWriter(target), copy_events=True, table_name=logical_table_names(), owner=owner)
+
+
+def _replayer(args: argparse.Namespace) -> Replayer:
+    """In place, or into the target endpoint's logical tables (events copied), owned by `--owner` if given.
+
+    Raises OwnerNotResolved when `--owner` names no user of the target."""
+    if not args.target_endpoint:
+        return Replayer(BatchWriter(dynamodb_client()))
+    region = args.target_region or LOCAL_STACK_REGION
+    owner: str | None = None
+    if args.owner is not None:
+        owner = resolve_owner(
+            args.owner,
+            target_cognito(args.target_endpoint, region),
+            user_pool_id=args.user_pool_id,
+            where=f"{args.target_endpoint} ({region})",
+        )
+    target = boto3.client("dynamodb", region_name=region, endpoint_url=args.target_endpoint)
+    return Replayer(BatchWriter(target), copy_events=True, table_name=logical_table_names(), owner=owner)
+
+
+def _replay_scope(replayer: Replayer, args: argparse.Namespace) -> None:
+    """Rebuild what `--run`, `--player` or `--all` names (raises NotFound for an unknown one)."""
+    if args.run:
+        replayer.replay_run(args.run)
+    elif args.player:
+        replayer.replay_player(args.player)
     else:
-        replayer = Replayer(BatchWriter(dynamodb_client()))
-    try:
-        if args.run:
-            replayer.replay_run(args.run)
-        elif args.player:
-            replayer.replay_player(args.player)
-        else:
-            replayer.replay_all()
-    except NotFound as error:
-        print(f"replay: {error.message}", file=sys.stderr)
-        return 2
+        replayer.replay_all()
+
+
+def _print_summary(replayer: Replayer) -> None:
     stats = replayer.stats
     print(f"replayed {stats.runs} run(s), {stats.players} player(s): {stats.items} item(s) written", file=sys.stderr)
     if replayer.owner is not None:
         originals = ", ".join(f"{sub} ({count})" for sub, count in sorted(stats.original_owners.items()))
         print(f"owner {replayer.owner} in place of: {originals or 'no owner field'}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_flags(parser, args)
+    try:
+        replayer = _replayer(args)
+    except OwnerNotResolved as error:
+        print(f"replay: --owner {args.owner}: {error}", file=sys.stderr)
+        return 2
+    try:
+        _replay_scope(replayer, args)
+    except NotFound as error:
+        print(f"replay: {error.message}", file=sys.stderr)
+        return 2
+    _print_summary(replayer)
     return 0
 
 

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 import jwt
@@ -28,6 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from speedrun.clock import now_ms
 from speedrun.errors import Forbidden, Unauthorized, Unavailable
+from speedrun.roles import HOST, PARTICIPANT, ROLES, Role
 from speedrun.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -47,8 +48,6 @@ FORCED_REFRESH_FLOOR_S = 30.0
 """An unknown kid triggers an early re-read (a rotation may have happened), at most this often, so
 tokens with made-up kids cannot hammer Secrets Manager."""
 
-Role = Literal["host", "participant"]
-ROLES: tuple[Role, ...] = ("host", "participant")
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "run", "jti", "iat", "exp")
 _HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
@@ -197,7 +196,7 @@ class RunTokens:
         `expires_at_ms` (rounded down to the second: JWT times are seconds)."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        if (role == "participant") != bool(participant_id):
+        if (role == PARTICIPANT) != bool(participant_id):
             raise ValueError("a participant token needs a participant id, a host token must not have one")
         now = self._clock()
         token_id = secrets.token_urlsafe(12)
@@ -256,10 +255,10 @@ def _claims_of(claims: Mapping[str, Any]) -> RunClaims:
     role, run_id, participant_id, token_id = (claims.get(name) for name in ("role", "run", "pid", "jti"))
     if not (isinstance(run_id, str) and run_id and isinstance(token_id, str) and token_id):
         raise Forbidden("token refused")
-    if role == "host" and participant_id is None:
-        checked_role: Role = "host"
-    elif role == "participant" and isinstance(participant_id, str) and participant_id:
-        checked_role = "participant"
+    if role == HOST and participant_id is None:
+        checked_role: Role = HOST
+    elif role == PARTICIPANT and isinstance(participant_id, str) and participant_id:
+        checked_role = PARTICIPANT
     else:
         raise Forbidden("token refused")
     if claims.get("sub") != run_subject(run_id, participant_id):

@@ -187,4 +187,19 @@ def error(code: str, message: str, request_id: str | None) -> dict[str, Any]:
     return frame
 
 
+TOO_LARGE_FOR_A_MESSAGE = (
+    "the reply does not fit in one WebSocket message (128 KiB); "
+    "the HTTP API serves it whole (GET /api/speedruns/{id}/results)"
+)
+
+
+def reply_body(frame: dict[str, Any]) -> str:
+    """A direct reply as it goes on the wire. API Gateway would refuse to send one over
+    MESSAGE_LIMIT_BYTES (a host's `results` of a very large run): that is answered `too_large`."""
+    encoded = encode_message(frame)
+    if len(encoded) > MESSAGE_LIMIT_BYTES:
+        encoded = encode_message(error("too_large", TOO_LARGE_FOR_A_MESSAGE, frame.get("request_id")))
+    return encoded.decode()
+
+
 PONG: dict[str, Any] = {"type": "pong"}

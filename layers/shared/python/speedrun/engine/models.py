@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-HOST = "host"
-PARTICIPANT = "participant"
-ROLES = (HOST, PARTICIPANT)
+from speedrun.roles import HOST, PARTICIPANT
 
 
 @dataclass(frozen=True)

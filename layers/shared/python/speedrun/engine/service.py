@@ -19,7 +19,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from speedrun import projections
 from speedrun.connections import ConnectionsPusher, Push, Pusher
 from speedrun.engine import broadcasts, frames
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
@@ -35,8 +34,10 @@ from speedrun.engine.scripts import Outcome
 from speedrun.engine.store import RunEngine
 from speedrun.errors import BadRequest, DomainError, Forbidden, NotRunning, Unavailable
 from speedrun.fanout.publisher import FanOut, FanOutQueue
+from speedrun.manifest import WsAction
 from speedrun.queues import JobQueues
 from speedrun.redis_client import redis_from_settings
+from speedrun.reporting import views
 from speedrun.settings import get_settings
 
 logger = Logger(child=True)
@@ -82,16 +83,16 @@ class SpeedRunService:
         self._closer: ThreadPoolExecutor | None = None
         self._closer_lock = threading.Lock()
         self._actions: dict[str, Action] = {
-            "sync": self._sync,
-            "ping": lambda _caller, _body: dict(frames.PONG),
-            "start": self._start,
-            "end": self._end,
-            "kick": self._kick,
-            "question": self._question,
-            "answer": self._answer,
-            "timeout": self._timeout,
-            "results": self._results,
-            "message": self._message,
+            WsAction.SYNC: self._sync,
+            WsAction.PING: lambda _caller, _body: dict(frames.PONG),
+            WsAction.START: self._start,
+            WsAction.END: self._end,
+            WsAction.KICK: self._kick,
+            WsAction.QUESTION: self._question,
+            WsAction.ANSWER: self._answer,
+            WsAction.TIMEOUT: self._timeout,
+            WsAction.RESULTS: self._results,
+            WsAction.MESSAGE: self._message,
         }
 
     @property
@@ -115,8 +116,12 @@ class SpeedRunService:
 
     # --- frames -------------------------------------------------------------------------------
 
-    def handle(self, caller: Caller, route_key: str, raw: str | None) -> Frame:
-        """One client frame -> the direct reply frame (errors included; nothing raises)."""
+    def handle(self, caller: Caller, route_key: str, raw: str | None, *, token_expires_at: int | None = None) -> Frame:
+        """One client frame -> the direct reply frame (errors included; nothing raises).
+        `token_expires_at`: when the connection's token expires (epoch ms; None: never)."""
+        if token_expires_at is not None and self.engine.clock() >= token_expires_at:
+            # $connect refuses an expired token; a connection made before it expired stops here.
+            return frames.error("unauthorized", "the token of this connection has expired", None)
         request_id: str | None = None
         try:
             envelope = read_envelope(raw)
@@ -208,10 +213,10 @@ class SpeedRunService:
             # reads from the tables, and no frame but a late `results` should pay for them at start.
             from speedrun.reporting.read_models import read_results_view  # noqa: PLC0415
 
-            return dict(read_results_view(caller.run_id, participant_id))
+            return read_results_view(caller.run_id, participant_id).model_dump(mode="json")
         if export.status != "completed":
             raise NotRunning("results are available once the speed-run has completed")
-        return dict(projections.results_view(export.events, participant_id))
+        return views.results_view(export.events, participant_id).model_dump(mode="json")
 
     def _message(self, caller: Caller, body: dict[str, Any]) -> Frame:
         fields = parse_fields(MessageFields, body)

@@ -25,9 +25,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pynamodb.exceptions import PutError, UpdateError
 
-from speedrun import projections
 from speedrun.clock import iso_from_ms
 from speedrun.errors import Forbidden
+from speedrun.events import PROFILE_UPSERTED, PROGRESS_RECORDED, player_aggregate, player_event_seq
 from speedrun.players.commands import (
     IDEMPOTENCY_KEY_JMESPATH,
     RECORD_PROGRESS,
@@ -52,13 +52,13 @@ def command_event(command: PlayerCommand) -> dict[str, Any]:
     # (and a millisecond), and must not overwrite each other's event.
     seq_key = f"{command.kind}#{command.request_id}"
     if command.kind == UPSERT_PROFILE:
-        kind = projections.PROFILE_UPSERTED
+        kind = PROFILE_UPSERTED
         data = {"request_id": command.request_id, "owner": command.owner, "profile": command.profile}
     else:
-        kind = projections.PROGRESS_RECORDED
+        kind = PROGRESS_RECORDED
         data = {"request_id": command.request_id, "record": command.record}
     return {
-        "seq": projections.player_event_seq(command.accepted_at, seq_key),
+        "seq": player_event_seq(command.accepted_at, seq_key),
         "type": kind,
         "at": command.accepted_at,
         "data": data,
@@ -79,7 +79,7 @@ def progress_model(handle: str, event: dict[str, Any]) -> PlayerProgressModel:
 
 def profile_model(handle: str, events: Sequence[dict[str, Any]]) -> PlayerModel | None:
     """The profile read model folded from a player's events (replay); None when never upserted."""
-    upserts = [e for e in sorted(events, key=lambda e: int(e["seq"])) if e["type"] == projections.PROFILE_UPSERTED]
+    upserts = [e for e in sorted(events, key=lambda e: int(e["seq"])) if e["type"] == PROFILE_UPSERTED]
     if not upserts:
         return None
     last = upserts[-1]
@@ -105,7 +105,7 @@ class PlayerWorker:
             logger.warning("progress for a handle without a profile", extra={"handle": command.handle})
             return {"request_id": command.request_id, "status": REJECTED, "reason": "not_found"}
         event = command_event(command)
-        event_store.append(projections.player_aggregate(command.handle), event)
+        event_store.append(player_aggregate(command.handle), event)
         if command.kind == UPSERT_PROFILE:
             self._upsert_profile(command)
         else:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 import secrets
 from collections.abc import Callable
 from functools import cache
 from pathlib import PurePosixPath, PureWindowsPath
 
-from speedrun import clock
+from speedrun import clock, cursors
 from speedrun.errors import BadRequest, DomainError, NotFound
 from speedrun.question_sets.models import (
     MAX_NAME_CHARS,
@@ -28,6 +25,7 @@ from speedrun.settings import Settings, get_settings
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 UNTITLED = "Untitled question set"
+NOT_OUR_CURSOR = "not a cursor this API returned"
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SET_ID_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -142,20 +140,14 @@ def _name_from_filename(filename: str | None) -> str | None:
 
 
 def encode_cursor(last_set_id: str) -> str:
-    raw = json.dumps({"set_id": last_set_id}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor({"set_id": last_set_id})
 
 
 def decode_cursor(cursor: str) -> str:
-    problem = BadRequest("invalid cursor", details=[{"field": "cursor", "reason": "not a cursor this API returned"}])
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise problem from None
+    key = cursors.decode_cursor(cursor, unreadable=NOT_OUR_CURSOR)
     set_id = key.get("set_id") if isinstance(key, dict) else None
     if not isinstance(set_id, str) or not SET_ID_PATTERN.match(set_id):
-        raise problem
+        raise cursors.invalid_cursor(NOT_OUR_CURSOR)
     return set_id
 
 

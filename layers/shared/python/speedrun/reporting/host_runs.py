@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from speedrun.cursors import decode_key_cursor, encode_key_cursor
 from speedrun.errors import NotFound
 from speedrun.reporting.live_runs import LiveRunReader
-from speedrun.reporting.read_models import decode_key, encode_cursor, read_listing_page, read_summary
+from speedrun.reporting.read_models import read_listing_page, read_summary
 
 NOT_FOUND = "no speed-run of yours with this id"
 
@@ -41,10 +42,6 @@ def read_run_summary(run_id: str, host: str, live: LiveRunReader) -> dict[str, A
     return persisted
 
 
-def _cursor_of(host: str, key: str) -> str | None:
-    return encode_cursor({"host": {"S": host}, "created_key": {"S": key}})
-
-
 def list_host_runs(host: str, limit: int, cursor: str | None, live: LiveRunReader) -> dict[str, Any]:
     """One page of the host's runs, live and persisted, newest first (by creation): `{items, next_cursor}`.
 
@@ -54,11 +51,12 @@ def list_host_runs(host: str, limit: int, cursor: str | None, live: LiveRunReade
     is the last page. The cursor is the last served key (the shared cursor codec, bound to the host)."""
     before = None
     if cursor:
-        before = decode_key(cursor, {"host": host}, ("created_key",), "your speed-runs")["created_key"]["S"]
+        before = decode_key_cursor(cursor, {"host": host}, ("created_key",), "your speed-runs")["created_key"]["S"]
     entries: dict[str, dict[str, Any]] = dict(read_listing_page(host, limit + 1, before))
     for key, entry in live.listing_page(host, limit + 1, before):
         entries.setdefault(key, entry)
     ordered = sorted(entries.items(), reverse=True)
     page = ordered[:limit]
-    next_cursor = _cursor_of(host, page[-1][0]) if len(ordered) > limit else None
+    last_key = {"host": {"S": host}, "created_key": {"S": page[-1][0]}} if len(ordered) > limit else None
+    next_cursor = encode_key_cursor(last_key)
     return {"items": [entry for _key, entry in page], "next_cursor": next_cursor}

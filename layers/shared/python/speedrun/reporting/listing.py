@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from speedrun import projections
 from speedrun.clock import iso_from_ms
+from speedrun.events import RUN_CREATED
+from speedrun.reporting.projections import run_summary
 
 LISTING_KEY_DIGITS = 15
 """Epoch milliseconds stay below 10^15 until the year 33658, so the keys sort as the times do."""
@@ -61,7 +62,7 @@ def run_id_of(key: str) -> str:
 
 
 def created_event(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return next(event for event in events if event["type"] == projections.RUN_CREATED)
+    return next(event for event in events if event["type"] == RUN_CREATED)
 
 
 def created_ms_of_events(events: Sequence[dict[str, Any]]) -> int:
@@ -129,7 +130,7 @@ def live_summary(meta: Mapping[str, str | None], run_created: dict[str, Any]) ->
     projection the reporter uses, so they cannot differ from what is persisted later; status,
     counts and timestamps come from the meta hash the engine's scripts keep current. What the live
     state does not count (`LIVE_ONLY_UNTRACKED`) is null."""
-    summary = projections.run_summary([run_created])
+    summary = run_summary([run_created])
     participant_count = _int(meta.get("participant_count")) or 0
     joined = _int(meta.get("join_seq")) or 0
     status = meta["status"]

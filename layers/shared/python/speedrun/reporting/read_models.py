@@ -3,19 +3,25 @@ the results API and the engine's `results` action once a run's live state is gon
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from speedrun import projections
-from speedrun.errors import BadRequest, NotFound
+from speedrun.cursors import decode_key_cursor, encode_key_cursor
+from speedrun.errors import NotFound
+from speedrun.reporting import projections
 from speedrun.reporting.batch_writer import PutRequest
+from speedrun.reporting.csv_export import csv_rows_from
 from speedrun.reporting.event_store import event_put
 from speedrun.reporting.listing import created_ms_of_events, listing_key, listing_of_item, listing_of_summary
+from speedrun.reporting.views import (
+    HostResults,
+    ParticipantResults,
+    PlayerGame,
+    PlayerGamePage,
+    host_results_from,
+    participant_results_from,
+)
 from speedrun.tables import PlayerGameModel, PlayerModel, ResultModel, RunModel
-from speedrun.text import lone_surrogate_problem
 
 _RESULT_FIELDS = (
     "participant_id",
@@ -30,16 +36,6 @@ _RESULT_FIELDS = (
     "answered",
     "correct_count",
     "answers",
-)
-_GAME_FIELDS = (
-    "run_id",
-    "run_name",
-    "completed_at",
-    "score",
-    "rank",
-    "participant_count",
-    "question_count",
-    "correct_count",
 )
 
 
@@ -122,65 +118,33 @@ def read_participants(run_id: str) -> list[dict[str, Any]]:
     return sorted(rows, key=projections.result_order)
 
 
-def read_results_view(run_id: str, participant_id: str | None) -> dict[str, Any]:
+def read_host_results(run_id: str) -> HostResults:
+    """The host's `results` message from the read models; NotFound until the run is persisted."""
+    return host_results_from(read_summary(run_id), read_participants(run_id))
+
+
+def read_results_view(run_id: str, participant_id: str | None) -> HostResults | ParticipantResults:
     """The protocol's `results` message from the read models (host view when participant_id is None).
 
     Raises NotFound until the run is persisted, or for a participant the run does not know.
     """
-    summary = read_summary(run_id)
     if participant_id is None:
-        return projections.results_view_from(summary, read_participants(run_id), None)
+        return read_host_results(run_id)
+    summary = read_summary(run_id)
     try:
         participant = _result_row(ResultModel.get(run_id, participant_id, consistent_read=True))
     except ResultModel.DoesNotExist:
         raise NotFound("no results for this participant") from None
-    return projections.results_view_from(summary, [participant], participant_id)
+    return participant_results_from(summary, [participant], participant_id)
 
 
 def read_csv_rows(run_id: str) -> list[dict[str, Any]]:
-    return projections.csv_rows_from(read_summary(run_id), read_participants(run_id))
-
-
-def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
-    if not last_evaluated_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_evaluated_key, separators=(",", ":")).encode()).decode()
-
-
-MAX_KEY_BYTES = 1024
-"""DynamoDB's limit for a sort key value (every free attribute of a cursor is one)."""
-
-
-def _key_string(value: Any) -> bool:
-    """A string that can be a key: not empty, at most MAX_KEY_BYTES, and valid Unicode (a lone surrogate,
-    from the JSON escape `"\\ud800"`, cannot be sent to Redis or DynamoDB: it has no UTF-8 encoding)."""
-    if not isinstance(value, str) or not value or lone_surrogate_problem(value) is not None:
-        return False
-    return len(value.encode()) <= MAX_KEY_BYTES
-
-
-def decode_key(cursor: str, fixed: Mapping[str, str], free: Sequence[str], whose: str) -> dict[str, Any]:
-    """The DynamoDB-shaped key a cursor (`encode_cursor`) stands for: exactly the attributes of
-    `fixed` (with those string values: whose list it pages) and `free` (any string that can be a key:
-    `_key_string`). BadRequest naming `cursor` otherwise."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, UnicodeError, ValueError):
-        raise BadRequest("invalid cursor", details=[{"field": "cursor", "reason": "not a cursor"}]) from None
-    valid = (
-        isinstance(key, dict)
-        and set(key) == {*fixed, *free}
-        and all(key[name] == {"S": value} for name, value in fixed.items())
-        and all(isinstance(key[name], dict) and _key_string(key[name].get("S")) for name in free)
-    )
-    if not valid:
-        raise BadRequest("invalid cursor", details=[{"field": "cursor", "reason": f"not a cursor of {whose}"}])
-    return key
+    return csv_rows_from(read_summary(run_id), read_participants(run_id))
 
 
 def decode_cursor(cursor: str, handle: str) -> dict[str, Any]:
     """The LastEvaluatedKey a cursor stands for; BadRequest when it is not one of this player's."""
-    return decode_key(cursor, {"handle": handle}, ("game_key",), "this player")
+    return decode_key_cursor(cursor, {"handle": handle}, ("game_key",), "this player")
 
 
 def host_handle(host: str, handle: str) -> str:
@@ -196,25 +160,25 @@ def handle_owner(handle: str) -> str | None:
         return None
 
 
-def read_player_games(handle: str, limit: int, cursor: str | None, *, host: str | None = None) -> dict[str, Any]:
-    """One page of a player's games, newest first: `{items, next_cursor}`. Every game (the player's
-    own view) unless `host` is given: then only the games in that host's runs (the
-    `games_by_host_handle` index), and a cursor of the one view is refused by the other."""
+def read_player_games(handle: str, limit: int, cursor: str | None, *, host: str | None = None) -> PlayerGamePage:
+    """One page of a player's games, newest first. Every game (the player's own view) unless `host`
+    is given: then only the games in that host's runs (the `games_by_host_handle` index), and a
+    cursor of the one view is refused by the other."""
     if host is None:
         start = decode_cursor(cursor, handle) if cursor else None
         results = PlayerGameModel.query(handle, scan_index_forward=False, limit=limit, last_evaluated_key=start)
     else:
         key = host_handle(host, handle)
         start = (
-            decode_key(cursor, {"handle": handle, "host_handle": key}, ("game_key",), "this player in your runs")
+            decode_key_cursor(cursor, {"handle": handle, "host_handle": key}, ("game_key",), "this player in your runs")
             if cursor
             else None
         )
         results = PlayerGameModel.by_host_handle.query(
             key, scan_index_forward=False, limit=limit, last_evaluated_key=start
         )
-    items = [_game_row(item) for item in results]
-    return {"items": items, "next_cursor": encode_cursor(results.last_evaluated_key)}
+    items = [_game_of(item) for item in results]
+    return PlayerGamePage(items=items, next_cursor=encode_key_cursor(results.last_evaluated_key))
 
 
 def read_listing_page(host: str, limit: int, before: str | None) -> list[tuple[str, dict[str, Any]]]:
@@ -230,8 +194,5 @@ def read_listing_page(host: str, limit: int, before: str | None) -> list[tuple[s
     ]
 
 
-def _game_row(item: PlayerGameModel) -> dict[str, Any]:
-    row = {name: getattr(item, name) for name in _GAME_FIELDS}
-    for name in ("score", "rank", "participant_count", "question_count", "correct_count"):
-        row[name] = int(row[name])
-    return row
+def _game_of(item: PlayerGameModel) -> PlayerGame:
+    return PlayerGame.model_validate({name: getattr(item, name) for name in PlayerGame.model_fields})

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, ConfigDict, Field
 
-from speedrun import projections
+from speedrun.events import run_aggregate
 from speedrun.reporting.batch_writer import BatchWriter, PutRequest
 from speedrun.reporting.event_store import event_put
 from speedrun.reporting.listing import created_ms_of_events, host_of_events
@@ -63,7 +63,7 @@ class ReportOutcome:
 
 def run_puts(run_id: str, events: Sequence[dict[str, Any]]) -> list[PutRequest]:
     """Every item a completed run is made of: its events, then its read models."""
-    aggregate = projections.run_aggregate(run_id)
+    aggregate = run_aggregate(run_id)
     return [event_put(aggregate, event) for event in events] + run_read_model_puts(events)
 
 

@@ -1,0 +1,137 @@
+// Draws the host dashboard: the run list, the question sets (table and picker), the categories of
+// the picked set with the question-count field, and an upload's problems. DOM only: what the rows
+// say comes from runs.js, format.js and host_forms.js; host_dashboard.js loads and sends.
+import { byId, el } from "./dom.js";
+import { formatCategories, formatTimestamp } from "./format.js";
+import { questionCountField } from "./host_forms.js";
+import { runAction, runStatusText } from "./runs.js";
+
+function runActionCell(item, hasToken, { onReopen, onResults }) {
+  const action = runAction(item, hasToken);
+  if (action.kind === "reopen" || action.kind === "results") {
+    return el("button", {
+      type: "button",
+      class: action.kind === "reopen" ? "primary small" : "secondary small",
+      text: action.label,
+      "aria-label": action.ariaLabel,
+      onclick: () => (action.kind === "reopen" ? onReopen(item) : onResults(item)),
+    });
+  }
+  return el("span", { class: "muted small-text", text: action.label });
+}
+
+/** The host's runs; `hasToken(runId)` tells which ones this tab can reopen. */
+export function renderRuns(runs, hasMore, { hasToken, onReopen, onResults }) {
+  const body = byId("runs-body");
+  body.replaceChildren(
+    ...runs.map((item) =>
+      el(
+        "tr",
+        { dataset: { runId: item.run_id } },
+        el("th", { scope: "row", text: item.name }),
+        el("td", {}, el("span", { class: `run-status ${item.persisted ? "persisted" : item.status}`, text: runStatusText(item) })),
+        el("td", { class: "num", text: item.participant_count ?? "" }),
+        el("td", { class: "code", text: item.persisted ? "" : item.join_code || "" }),
+        el("td", { text: formatTimestamp(item.created_at) }),
+        el("td", {}, runActionCell(item, hasToken(item.run_id), { onReopen, onResults })),
+      ),
+    ),
+  );
+  if (!runs.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty", text: "No speed-runs yet: create one above." })));
+  byId("runs-more").hidden = !hasMore;
+}
+
+/** The question sets: the table (each row's *Use* calls `onPick(set.id)`) and the create form's picker. */
+export function renderSets(sets, hasMore, onPick) {
+  const body = byId("sets-body");
+  body.replaceChildren(
+    ...sets.map((set) =>
+      el(
+        "tr",
+        {},
+        el("td", { text: set.name }),
+        el("td", { class: "num", text: set.question_count }),
+        el("td", { text: formatCategories(set.categories) }),
+        el("td", { text: formatTimestamp(set.created_at) }),
+        el(
+          "td",
+          {},
+          el("button", {
+            type: "button",
+            class: "secondary small",
+            text: "Use",
+            "aria-label": `Create a speed-run from ${set.name}`,
+            onclick: () => onPick(set.id),
+          }),
+        ),
+      ),
+    ),
+  );
+  if (!sets.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "empty", text: "No question sets yet: upload one." })));
+  byId("sets-more").hidden = !hasMore;
+
+  const select = byId("create-set");
+  const chosen = select.value;
+  select.replaceChildren(
+    el("option", { value: "", text: "Upload or pick a set…" }),
+    ...sets.map((set) => el("option", { value: set.id, text: `${set.name} (${set.question_count} questions)` })),
+  );
+  if (sets.some((set) => set.id === chosen)) select.value = chosen;
+}
+
+/** The ticked category boxes of the create form. */
+export function chosenCategoryBoxes() {
+  return [...byId("create-categories").querySelectorAll("input:checked")];
+}
+
+/** The question-count field for the questions the ticked categories hold. */
+function updateQuestionCount() {
+  const available = chosenCategoryBoxes().reduce((sum, box) => sum + Number(box.dataset.count || 0), 0);
+  const count = byId("create-count");
+  const field = questionCountField(available, count.value);
+  count.max = field.max;
+  if (count.value !== field.value) count.value = field.value;
+  byId("create-count-help").textContent = field.help;
+}
+
+/** The picked set's categories as ticked boxes (or a hint while no set is picked). */
+export function renderCategories(set) {
+  const fieldset = byId("create-categories");
+  const legend = el("legend", { text: "Categories" });
+  if (!set) {
+    fieldset.disabled = true;
+    fieldset.replaceChildren(legend, el("p", { class: "muted", text: "Pick a question set first." }));
+    updateQuestionCount();
+    return;
+  }
+  fieldset.disabled = false;
+  fieldset.replaceChildren(
+    legend,
+    ...Object.entries(set.categories || {}).map(([name, count]) =>
+      el(
+        "label",
+        { class: "check" },
+        el("input", { type: "checkbox", value: name, checked: true, dataset: { count }, onchange: updateQuestionCount }),
+        ` ${name} `,
+        el("span", { class: "muted", text: `(${count})` }),
+      ),
+    ),
+  );
+  updateQuestionCount();
+}
+
+/** An upload's problems under the file input: a title and one line each. */
+export function showUploadProblems(message, problems) {
+  const region = byId("upload-problems");
+  region.replaceChildren(
+    el("p", { class: "form-error-title", text: message }),
+    problems.length ? el("ul", {}, ...problems.map((text) => el("li", { text }))) : null,
+  );
+  region.hidden = false;
+  byId("upload-file").setAttribute("aria-invalid", "true");
+}
+
+export function clearUploadProblems() {
+  byId("upload-problems").hidden = true;
+  byId("upload-file").removeAttribute("aria-invalid");
+}
