@@ -6,16 +6,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.http import make_resolver
 from speedrun.manifest import OPENAPI_FILE
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 app = make_resolver()
 
 DOCUMENT_PATH = Path(__file__).with_name(OPENAPI_FILE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -22,9 +22,10 @@ from speedrun.fanout.publisher import FanOutQueue
 from speedrun.fanout.service import POST_THREADS, PUSHES_PER_SECOND, DeliveryReport, FanOutService
 from speedrun.redis_client import redis_from_settings
 from speedrun.settings import get_settings
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 
 

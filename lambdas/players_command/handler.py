@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,9 +14,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.players.commands import HANDLE_PATTERN, PlayerCommands, ProfileBody, ProgressBody
 from speedrun.queues import JobQueues
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 app = make_resolver()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import File, Form, Path, Query, UploadFile
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,9 +17,10 @@ from speedrun.manifest import QUESTION_SET_UPLOAD
 from speedrun.question_sets.models import QuestionSetMetadata, QuestionSetPage
 from speedrun.question_sets.service import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, default_service
 from speedrun.question_sets.upload_guard import MAX_BODY_BYTES, upload_refusal
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 app = make_resolver(max_body_bytes=MAX_BODY_BYTES, envelope_guards={QUESTION_SET_UPLOAD: upload_refusal})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -16,9 +16,10 @@ from speedrun.reporting.batch_writer import BatchWriter, dynamodb_client
 from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.reporting.reporter import Reporter, process_completion_jobs
 from speedrun.settings import get_settings
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 
 

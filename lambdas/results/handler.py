@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -22,9 +22,10 @@ from speedrun.reporting.host_runs import list_host_runs, read_run_summary
 from speedrun.reporting.live_runs import LiveRunReader
 from speedrun.reporting.views import HostResults, PlayerGamePage, SpeedRunPage, SpeedRunSummary
 from speedrun.tokens import RunTokens, run_tokens_from_settings
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 app = make_resolver()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -21,9 +21,10 @@ from speedrun.signon.join_limit import (
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest, RunJoined, SpeedRunCreated
 from speedrun.signon.service import SignOnService
 from speedrun.signon.viewer import viewer_of
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 metrics = Metrics()
 app = make_resolver()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketConnectEventModel,
@@ -27,9 +27,10 @@ from speedrun.engine.models import Caller
 from speedrun.engine.service import service_from_settings
 from speedrun.errors import DomainError
 from speedrun.roles import Role
+from speedrun.tracing import lambda_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = lambda_tracer()
 
 Reply = dict[str, Any]
 

@@ -5,7 +5,7 @@ retry budget, then within it), a crash between the writes and the Redis delete, 
 message and a duplicate job. At the end the tables hold exactly the items of the run, once (full
 scans compared with what the run's events make), and every answer acknowledged live is in the
 results as it was acknowledged. The unit-level behaviour of each fault (retry counts, backoff,
-DLQ) is `tests/integration/test_reporter_faults.py`; this is the whole path."""
+DLQ) is `tests/integration/reporting/test_reporter_faults.py`; this is the whole path."""
 
 from __future__ import annotations
 

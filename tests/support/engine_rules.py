@@ -1,4 +1,4 @@
-"""What the engine rules tests (tests/integration/test_engine_rules_*.py) share: starting a run,
+"""What the engine rules tests (tests/integration/engine/test_engine_rules_*.py) share: starting a run,
 the protocol's scoring formula and what a client was told (their world: tests.support.engine_rules_world)."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import redis
 
 from local_stack import aws
 from local_stack.stack import LocalStack, StackOptions
-from tests.integration.local_stack_spec import FUNCTIONS, QUEUES, spec_definitions
+from tests.integration.local_stack.local_stack_spec import FUNCTIONS, QUEUES, spec_definitions
 
 
 def _options(data_dir: Path, web_dir: Path) -> StackOptions:

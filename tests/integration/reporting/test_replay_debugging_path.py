@@ -39,7 +39,7 @@ from speedrun.reporting.reporter import run_puts
 from speedrun.tables import MODELS
 from tests.support.simulated_run import START_MS, simulate_run
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SOURCE_REGION = "eu-west-1"
 """The deployment's region: not the local stack's (us-east-1), as it may well be."""
 DEPLOYED_HOST = "0b7e5d6c-1a2b-4c3d-8e9f-a0b1c2d3e4f5"

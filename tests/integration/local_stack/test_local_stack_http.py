@@ -17,8 +17,8 @@ from moto.utilities.utils import load_resource
 from infra.security_headers import content_security_policy, response_headers
 from local_stack.client import multipart_body, sign_in
 from local_stack.stack import LocalStack
-from tests.integration.local_stack_handlers import recorder
-from tests.integration.local_stack_spec import spec_stack
+from tests.integration.local_stack.local_stack_handlers import recorder
+from tests.integration.local_stack.local_stack_spec import spec_stack
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ the fuzzing participant and some from the host: random JSON, wrong types, huge n
 missing and unknown fields, valid actions with one field mutated, non-JSON text, oversize frames
 and frames nested deeper than `speedrun.text.MAX_JSON_DEPTH` (up to 15,000 levels: refused with
 `bad_request` before parsing, issue 17), with valid actions in between so the run moves on. Chat
-messages are often the hostile nickname table's texts (tests/integration/test_hostile_nicknames.py:
+messages are often the hostile nickname table's texts (tests/integration/security/test_hostile_nicknames.py:
 controls, bidi overrides, zero-width characters, emoji sequences, formula prefixes, lone surrogates,
 60,000 characters), and the fuzzing participant joins under one of that table's accepted names, as
 sign-on leaves it, so it travels in `from_name`, `participant_answered` and the boards. After
@@ -33,7 +33,7 @@ from speedrun.engine.keys import RUN_KEY_PARTS, run_keys
 from speedrun.engine.requests import MAX_FRAME_BYTES
 from speedrun.signon.models import JoinRequest
 from speedrun.text import MAX_JSON_DEPTH
-from tests.integration.test_hostile_nicknames import ACCEPTED, HOSTILE_TEXTS
+from tests.integration.security.test_hostile_nicknames import ACCEPTED, HOSTILE_TEXTS
 from tests.support.engine_harness import Client, EngineWorld, engine_queues, make_questions
 from tests.support.protocol_messages import ErrorFrame, validate_server_frame
 

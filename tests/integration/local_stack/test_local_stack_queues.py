@@ -14,8 +14,8 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 
 from local_stack.stack import LocalStack
-from tests.integration.local_stack_handlers import recorder
-from tests.integration.local_stack_spec import JOBS_QUEUE, MAX_RECEIVE_COUNT, ORDERED_QUEUE, spec_stack
+from tests.integration.local_stack.local_stack_handlers import recorder
+from tests.integration.local_stack.local_stack_spec import JOBS_QUEUE, MAX_RECEIVE_COUNT, ORDERED_QUEUE, spec_stack
 
 WAIT_S = 30.0
 

@@ -27,7 +27,7 @@ from speedrun.settings import get_settings
 from speedrun.signon.models import CreateSpeedRunRequest
 from speedrun.signon.service import SignOnService
 from speedrun.tokens import ensure_token_secret
-from tests.integration.test_redis_cluster_tls import cluster, deployed  # noqa: F401 (fixtures)
+from tests.integration.redis.test_redis_cluster_tls import cluster, deployed  # noqa: F401 (fixtures)
 from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once
 from tests.support.durable_stores import client as shared_client
 from tests.support.fanout import InProcessFanOut

@@ -49,7 +49,7 @@ from speedrun.manifest import Auth, FunctionSpec
 from speedrun.players.queries import read_profile
 from speedrun.reporting.read_models import read_summary
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 logger = logging.getLogger(__name__)
 
 VIEWER_IP = "203.0.113.7"

@@ -25,9 +25,9 @@ from local_stack.runtime.definitions import (
 from local_stack.runtime.environment import PYTHON_VERSION, Launch
 from local_stack.runtime.service import FunctionError, LambdaService
 from speedrun import manifest
-from tests.integration.local_stack_spec import HANDLERS_DIR
+from tests.integration.local_stack.local_stack_spec import HANDLERS_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXTRAS = aws.placeholder_values()[1]
 ADDED_INSIDE = {"_X_AMZN_TRACE_ID", "LC_CTYPE"}
 """awslambdaric sets the trace header of each invocation, as in every Lambda runtime; CPython sets

@@ -20,7 +20,7 @@ from local_stack.runtime.environment import Launch
 from local_stack.runtime.service import LambdaService
 from speedrun import manifest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_NOT_FOUND = {"message": "Not Found"}
 
 

@@ -1,5 +1,5 @@
 """A manifest-shaped spec for the local stack's own tests: test functions (modules in
-tests/integration/local_stack_handlers) on HTTP routes, WebSocket routes and queues.
+tests/integration/local_stack/local_stack_handlers) on HTTP routes, WebSocket routes and queues.
 
 They run like the real functions: each in its own execution environments, with the synthesized
 template's layers; their task root is the handlers folder (handler `<name>.handler`)."""
@@ -16,7 +16,7 @@ from local_stack.runtime.definitions import FunctionDefinition, TemplateValue
 from local_stack.stack import LocalStack, StackOptions
 from speedrun import manifest
 from speedrun.manifest import Auth, FunctionSpec, HttpRoute, QueueSpec
-from tests.integration.local_stack_handlers.recorder import RECORDER_FILE_ENV
+from tests.integration.local_stack.local_stack_handlers.recorder import RECORDER_FILE_ENV
 
 HANDLERS_DIR = Path(__file__).resolve().parent / "local_stack_handlers"
 JOBS_QUEUE = "jobs"

@@ -24,8 +24,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from local_stack.gateway import WEBSOCKET_MESSAGE_LIMIT_BYTES
 from local_stack.stack import LocalStack
-from tests.integration.local_stack_handlers import recorder
-from tests.integration.local_stack_spec import spec_stack
+from tests.integration.local_stack.local_stack_handlers import recorder
+from tests.integration.local_stack.local_stack_spec import spec_stack
 
 WAIT_S = 15
 

@@ -1,0 +1,67 @@
+"""What a handler loads at its cold start, imported as deployed: its synthesized asset as the task
+root, Lambda's `sys.path`, its template's environment (`lambda_variables`, as the local runtime
+starts it). The X-Ray SDK is loaded only when tracing is on (`speedrun.tracing.lambda_tracer`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from local_stack import aws
+from local_stack.runtime import artifacts
+from local_stack.runtime.definitions import FunctionDefinition, read_functions, resolve_environment
+from local_stack.runtime.environment import PYTHON_FLAGS, Launch, lambda_variables
+from speedrun import manifest
+
+XRAY_RECORDER = "aws_xray_sdk.core"
+
+
+@pytest.fixture(scope="module")
+def definitions() -> dict[str, FunctionDefinition]:
+    return read_functions(artifacts.synthesize(), artifacts.host_dependencies_layer())
+
+
+def xray_modules_after_import(definition: FunctionDefinition, overrides: dict[str, str]) -> list[str]:
+    """The `aws_xray_sdk` modules loaded once the handler module is imported as Lambda's init does."""
+    launch = Launch(runtime_dir=artifacts.runtime_dir(), region="us-east-1", function_name_prefix="t", account_id="1")
+    values, extras = aws.placeholder_values()
+    env = lambda_variables(
+        definition,
+        opt_dir=artifacts.merged_layers(definition.layer_dirs),
+        launch=launch,
+        function_environment={**resolve_environment(definition, values, extras), **overrides},
+        runtime_api="127.0.0.1:9",  # never called: only the import runs
+        log_stream_id="imports",
+    )
+    module = definition.handler.rsplit(".", 1)[0]
+    probe = (
+        f"import json, sys, {module}; print(json.dumps(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk'))))"
+    )
+    result = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
+        [launch.python, *PYTHON_FLAGS, "-c", probe],
+        cwd=definition.code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in manifest.FUNCTIONS])
+def test_a_handler_does_not_load_the_xray_recorder_while_tracing_is_disabled(
+    definitions: dict[str, FunctionDefinition], name: str
+) -> None:
+    loaded = xray_modules_after_import(definitions[name], {"POWERTOOLS_TRACE_DISABLED": "true"})
+    assert XRAY_RECORDER not in loaded, loaded
+
+
+def test_a_handler_traces_with_xray_as_deployed(definitions: dict[str, FunctionDefinition]) -> None:
+    # The template's environment leaves tracing on (the functions have active tracing): the same
+    # probe then sees the recorder, so the test above would see it too if a handler loaded it.
+    assert "POWERTOOLS_TRACE_DISABLED" not in definitions["speedrun"].environment
+    assert XRAY_RECORDER in xray_modules_after_import(definitions["speedrun"], {})
