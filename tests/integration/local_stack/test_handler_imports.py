@@ -39,7 +39,7 @@ def xray_modules_after_import(definition: FunctionDefinition, overrides: dict[st
     probe = (
         f"import json, sys, {module}; print(json.dumps(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk'))))"
     )
-    result = subprocess.run(  # noqa: S603 (this interpreter, fixed arguments)
+    result = subprocess.run(
         [launch.python, *PYTHON_FLAGS, "-c", probe],
         cwd=definition.code_dir,
         env=env,
