@@ -38,9 +38,11 @@ N ?= 20
 demo: setup
 	$(BIN)/python -m local_stack demo --participants $(N) $(ARGS)
 
+# The last line is the coverage total: the statements the tests run in-process ([tool.coverage.*] in pyproject.toml).
 test: setup
 	bash scripts/ensure-browser.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report= $(PYTEST_ARGS)
+	@total=$$($(BIN)/python -m coverage report --format=total) && echo "coverage: $$total% of statements"
 
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
@@ -53,6 +55,10 @@ test-infra: setup
 
 test-faults: setup
 	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
+
+test-e2e: setup
+	bash scripts/ensure-browser.sh
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -86,4 +92,4 @@ replay: setup
 	$(BIN)/python -m speedrun.replay $(ARGS)
 
 clean:
-	rm -rf cdk.out .build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .build .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -40,10 +40,10 @@ from speedrun.queues import JobQueues
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
 from tests.support.durable_stores import durable_stores, poll_once
-from tests.support.engine_harness import Client, CountingRedis, _request_context, make_questions, run_config
+from tests.support.engine_harness import Client, CountingRedis, frame_event, handshake_event, make_questions, run_config
+from tests.support.fakes import FakeLambdaContext
 from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import START_MS, ManualClock
-from tests.support.signon import FakeLambdaContext
 
 GAME_ACTIONS = ("question", "answer", "timeout")
 JOIN = "join (sign-on)"
@@ -373,14 +373,10 @@ class _Driver:
     ) -> dict[str, Any]:
         """One event through the handler; then (`post`) the fan-out posts what is due."""
         now = self.clock()
-        event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
-        context = _request_context(client, route_key, event_type, now)
-        event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
         if body is None:
-            event.update(headers={"Host": "ws.example.test"}, multiValueHeaders={"Host": ["ws.example.test"]})
+            event = handshake_event(client, route_key, now)
         else:
-            context["messageId"] = f"m-{now}"
-            event["body"] = json.dumps(body)
+            event = frame_event(client, route_key, now, json.dumps(body))
         first_command = len(self.redis.commands)
         started = time.perf_counter_ns()
         response = speedrun_lambda.handler(event, self.context)

@@ -66,6 +66,7 @@ from speedrun.fanout.service import (
 from speedrun.queues import JobQueues
 from speedrun.reporting.reporter import run_puts
 from tests.support.engine_harness import CountingRedis, make_questions, run_config
+from tests.support.fakes import RecordingPusher
 from tests.support.played_run import START_MS, ManualClock
 
 _DELIVERY: TypeAdapter[PushDelivery | FlushDelivery] = TypeAdapter(Delivery)
@@ -330,16 +331,6 @@ class SimPusher(ConnectionsPusher):
         return _SimExecutor(self.model)
 
 
-class _NullPusher:
-    """The speed-run function's own calls (closing replaced connections): none in this run."""
-
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        return SendReport(sent=len(pushes), gone=[])
-
-    def close(self, connection_id: str) -> bool:
-        return True
-
-
 class _Jobs:
     def __init__(self) -> None:
         self.sent: Counter[str] = Counter()
@@ -416,7 +407,8 @@ class FanOutModel:
         self.fanout_engine = RunEngine(self.fanout_redis, clock=self.clock)
         self.queue = ModelQueue(self)
         self.jobs = _Jobs()
-        self.service = SpeedRunService(self.engine, _NullPusher(), cast(JobQueues, self.jobs), self.queue)
+        # the speed-run function's own pushes and closes (replaced connections): none in this run
+        self.service = SpeedRunService(self.engine, RecordingPusher(), cast(JobQueues, self.jobs), self.queue)
         self.free: list[_Container] = []
         self._busy = 0
         self._containers = 0

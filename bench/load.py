@@ -207,7 +207,7 @@ async def _scenario(stack: Any, participants: int, questions: int, progress: Cal
         host_reply = await host.request("end", REQUEST_TIMEOUT_S)
     waits = [socket.wait_for("completed", COMPLETION_WAIT_S) for socket in sockets]
     await asyncio.gather(*waits, return_exceptions=True)  # a missing one is counted below
-    # the host's `completed` is the direct reply to its `end` when it ended the run (protocol.md)
+    # the host's `completed` is the direct reply to its `end` when it ended the run (protocol.md; docs/engine.md)
     outcome.completed_per_socket = [len(host.received("completed")) + (host_reply.get("type") == "completed")]
     outcome.completed_per_socket += [len(socket.received("completed")) for socket in sockets]
     for number, socket in enumerate(sockets):

@@ -15,7 +15,7 @@ from types import FrameType
 
 from local_stack.demo import run_demo
 from local_stack.runtime.service import DEFAULT_MAX_ENVIRONMENTS
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -45,11 +45,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    options = StackOptions(
+    options = LocalStackOptions(
         host=args.host,
         port=args.port,
         data_dir=args.data,
-        examples_dir=None if args.no_samples or args.command == "demo" else StackOptions().examples_dir,
+        examples_dir=None if args.no_samples or args.command == "demo" else LocalStackOptions().examples_dir,
         log_level=args.log_level,
         redis_cluster_tls=args.redis_cluster_tls,
         max_environments=args.max_environments,

@@ -122,7 +122,7 @@ def create_queues(
 
 
 @dataclass(frozen=True)
-class Identity:
+class LocalUserPool:
     user_pool_id: str
     client_id: str
     host_username: str
@@ -137,7 +137,9 @@ def strong_password() -> str:
     return f"{core}Aa1!"
 
 
-def create_identity(cognito: Any, *, username: str = HOST_USERNAME, password: str | None = None) -> Identity:
+def create_local_user_pool(
+    cognito: Any, *, username: str = HOST_USERNAME, password: str | None = None
+) -> LocalUserPool:
     """A user pool like the CDK one, its web client (USER_PASSWORD_AUTH) and a confirmed host account."""
     pool_id = cognito.create_user_pool(
         PoolName=f"{NAME_PREFIX}-users",
@@ -163,7 +165,7 @@ def create_identity(cognito: Any, *, username: str = HOST_USERNAME, password: st
     )
     cognito.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=password, Permanent=True)
     sign_with_a_key_of_this_start(cognito.meta.region_name, pool_id)
-    return Identity(pool_id, client_id, username, password)
+    return LocalUserPool(pool_id, client_id, username, password)
 
 
 MOTO_KEY_ID = "dummy"
@@ -197,7 +199,7 @@ def local_values(
     redis_auth_secret_id: str,
     connections_url: str,
     ws_url: str,
-    identity: Identity,
+    user_pool: LocalUserPool,
     region: str,
 ) -> dict[str, str]:
     """What the local stack provides in place of each deployed resource a function's variables name,
@@ -212,8 +214,8 @@ def local_values(
         manifest.TOKEN_SECRET_ENV: TOKEN_SECRET_ID,
         manifest.CONNECTIONS_URL_ENV: connections_url,
         manifest.WS_URL_ENV: ws_url,
-        manifest.USER_POOL_CLIENT_ID_ENV: identity.client_id,
-        manifest.COGNITO_ISSUER_ENV: issuer(region, identity.user_pool_id),
+        manifest.USER_POOL_CLIENT_ID_ENV: user_pool.client_id,
+        manifest.COGNITO_ISSUER_ENV: issuer(region, user_pool.user_pool_id),
     }
     for table in MODELS:
         values[manifest.table_env(table)] = table
@@ -226,7 +228,7 @@ def placeholder_values(region: str = "us-east-1") -> tuple[dict[str, str], dict[
     """Local values and extras that point every variable at an unreachable loopback port: enough to
     start and import every function without a running stack (tests, cold-start measurements)."""
     nowhere = "http://127.0.0.1:9"
-    identity = Identity(f"{region}_placeholder", "placeholder-client", HOST_USERNAME, "")
+    user_pool = LocalUserPool(f"{region}_placeholder", "placeholder-client", HOST_USERNAME, "")
     queues = {
         spec.name: LocalQueue(spec, f"{nowhere}/queue/{spec.name}", "arn", "dlq", "dlq-arn", 60)
         for spec in manifest.QUEUES
@@ -239,19 +241,19 @@ def placeholder_values(region: str = "us-east-1") -> tuple[dict[str, str], dict[
         redis_auth_secret_id="",
         connections_url=nowhere,
         ws_url="ws://127.0.0.1:9/ws",
-        identity=identity,
+        user_pool=user_pool,
         region=region,
     )
-    return values, local_extras(endpoint_url=nowhere, identity=identity, ssl_cert_file=None)
+    return values, local_extras(endpoint_url=nowhere, user_pool=user_pool, ssl_cert_file=None)
 
 
-def local_extras(*, endpoint_url: str, identity: Identity, ssl_cert_file: str | None) -> dict[str, str]:
+def local_extras(*, endpoint_url: str, user_pool: LocalUserPool, ssl_cert_file: str | None) -> dict[str, str]:
     """The only variables a local function gets beyond its template's and Lambda's reserved ones:
     where the emulated AWS services are (moto), where moto publishes the pool's keys, the fake
     credentials Lambda would have put there, and the CA that signed a local TLS cache."""
     extras = {
         "AWS_ENDPOINT_URL": endpoint_url,
-        manifest.COGNITO_JWKS_URL_ENV: f"{endpoint_url}/{identity.user_pool_id}/.well-known/jwks.json",
+        manifest.COGNITO_JWKS_URL_ENV: f"{endpoint_url}/{user_pool.user_pool_id}/.well-known/jwks.json",
         **FAKE_CREDENTIALS,
     }
     if ssl_cert_file:

@@ -1,4 +1,4 @@
-"""Client helpers for the platform's public contracts (http-api.md, protocol.md): Cognito sign-in
+"""Client of the public contracts (http-api.md, protocol.md: /api/openapi.json, docs/engine.md): Cognito sign-in
 through the gateway's `/cognito/` proxy, JSON and multipart HTTP calls, and a WebSocket session
 that pairs direct replies with requests by `request_id`. The start-up sample loader, `make demo`
 and the end-to-end test all talk to the stack through these, as any third-party client would."""

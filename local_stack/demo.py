@@ -3,7 +3,7 @@
 The host signs in with Cognito (InitiateAuth through `/cognito/`), uploads a generated question
 set, opens a run and connects over WebSocket; N bot participants join over HTTP, connect, and
 answer with a mix of speeds, wrong answers and give-ups. Everything goes through the public
-contracts only (http-api.md, protocol.md), so the end-to-end test plays the same scenario.
+contracts only (http-api.md, protocol.md: /api/openapi.json, docs/engine.md), so the e2e test plays the same scenario.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ Definitions = Callable[[Mapping[str, FunctionDefinition]], Mapping[str, Function
 
 
 @dataclass
-class StackOptions:
+class LocalStackOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     """0 picks a free port."""
@@ -74,10 +74,10 @@ class StackOptions:
 
 @dataclass
 class LocalStack:
-    options: StackOptions = field(default_factory=StackOptions)
+    options: LocalStackOptions = field(default_factory=LocalStackOptions)
     base_url: str = ""
     ws_url: str = ""
-    identity: aws.Identity | None = None
+    user_pool: aws.LocalUserPool | None = None
     redis: LocalRedis | None = None
     gateway: Gateway | None = None
     queues: dict[str, aws.LocalQueue] = field(default_factory=dict)
@@ -88,7 +88,7 @@ class LocalStack:
     init_durations: dict[str, float | Exception] = field(default_factory=dict)
     """Each function's first cold start at start-up: init duration (ms), or why its init failed."""
     sample_sets: list[str] = field(default_factory=list)
-    """What happened to each sample question set at start (loaded / refused / handler missing)."""
+    """What happened to each sample question set at start (loaded, or the HTTP status it was refused with)."""
     restored_items: int = 0
     """DynamoDB items written back from the data folder at start."""
     _data: DataDir | None = None
@@ -100,16 +100,16 @@ class LocalStack:
 
     @property
     def host_username(self) -> str:
-        return self._identity().host_username
+        return self._user_pool().host_username
 
     @property
     def host_password(self) -> str:
-        return self._identity().host_password
+        return self._user_pool().host_password
 
-    def _identity(self) -> aws.Identity:
-        if self.identity is None:
+    def _user_pool(self) -> aws.LocalUserPool:
+        if self.user_pool is None:
             raise RuntimeError("the local stack is not started")
-        return self.identity
+        return self.user_pool
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -126,7 +126,7 @@ class LocalStack:
             raise
         return self
 
-    def _start(self, options: StackOptions) -> None:
+    def _start(self, options: LocalStackOptions) -> None:
         port = options.port or free_port(options.host)
         public_host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "127.0.0.1") else options.host  # noqa: S104
         self.base_url = f"http://{public_host}:{port}"
@@ -158,8 +158,8 @@ class LocalStack:
         )
         data = DataDir(options.data_dir) if options.data_dir is not None else None
         self._data = data
-        identity = self._create_host_account(aws.client("cognito-idp", endpoint, options.region), data)
-        self.identity = identity
+        user_pool = self._create_host_account(aws.client("cognito-idp", endpoint, options.region), data)
+        self.user_pool = user_pool
         redis_secret = self._redis_secret(aws.client("secretsmanager", endpoint, options.region))
         values = aws.local_values(
             queues=self.queues,
@@ -169,11 +169,11 @@ class LocalStack:
             redis_auth_secret_id=redis_secret,
             connections_url=self.base_url,
             ws_url=self.ws_url,
-            identity=identity,
+            user_pool=user_pool,
             region=options.region,
         )
         ca_file = str(self.redis.ca_file) if self.redis.ca_file else None
-        extras = aws.local_extras(endpoint_url=endpoint, identity=identity, ssl_cert_file=ca_file)
+        extras = aws.local_extras(endpoint_url=endpoint, user_pool=user_pool, ssl_cert_file=ca_file)
         # The stack's own emulation (the JWT authorizer, table creation) reads the same settings.
         self.environment = {**values, **extras, "AWS_REGION": options.region, "AWS_DEFAULT_REGION": options.region}
         os.environ.update(self.environment)
@@ -245,15 +245,15 @@ class LocalStack:
         if options.examples_dir is not None:
             self.sample_sets = self.load_samples(options.examples_dir)
 
-    def _create_host_account(self, cognito: Any, data: DataDir | None) -> aws.Identity:
+    def _create_host_account(self, cognito: Any, data: DataDir | None) -> aws.LocalUserPool:
         saved = data.host_account() if data is not None else None
-        identity = aws.create_identity(cognito, password=saved[0] if saved else None)
+        user_pool = aws.create_local_user_pool(cognito, password=saved[0] if saved else None)
         if data is not None and saved is not None:
-            restore_user_sub(self.options.region, identity.user_pool_id, identity.host_username, saved[1])
+            restore_user_sub(self.options.region, user_pool.user_pool_id, user_pool.host_username, saved[1])
         elif data is not None:
-            sub = user_sub(cognito, identity.user_pool_id, identity.host_username)
-            data.save_host_account(identity.host_password, sub)
-        return identity
+            sub = user_sub(cognito, user_pool.user_pool_id, user_pool.host_username)
+            data.save_host_account(user_pool.host_password, sub)
+        return user_pool
 
     def _redis_secret(self, secrets_manager: Any) -> str:
         """The cache user's secret, as deployed (`{"username", "password"}`); empty where the local
@@ -274,19 +274,19 @@ class LocalStack:
             data.save_token_secret(secrets_manager.get_secret_value(SecretId=aws.TOKEN_SECRET_ID)["SecretString"])
 
     def client_config(self) -> dict[str, Any]:
-        identity = self._identity()
+        user_pool = self._user_pool()
         return {
             "api_url": f"{self.base_url}/api",
             "ws_url": self.ws_url,
             "region": self.options.region,
-            "user_pool_id": identity.user_pool_id,
-            "user_pool_client_id": identity.client_id,
+            "user_pool_id": user_pool.user_pool_id,
+            "user_pool_client_id": user_pool.client_id,
             "cognito_endpoint": f"{self.base_url}/cognito/",
         }
 
     def sign_in_host(self) -> str:
-        identity = self._identity()
-        return client.sign_in(self.base_url, identity.client_id, identity.host_username, identity.host_password)
+        user_pool = self._user_pool()
+        return client.sign_in(self.base_url, user_pool.client_id, user_pool.host_username, user_pool.host_password)
 
     def load_samples(self, examples_dir: Path) -> list[str]:
         """Upload every sample set through the real upload route, as the host."""
@@ -304,13 +304,13 @@ class LocalStack:
         return outcomes
 
     def banner(self) -> str:
-        identity = self._identity()
+        user_pool = self._user_pool()
         lines = [
             "speed-run local stack",
             f"  web client   {self.base_url}/",
             f"  HTTP API     {self.base_url}/api",
             f"  WebSocket    {self.ws_url}",
-            f"  host login   user {identity.host_username!r}  password {identity.host_password!r}",
+            f"  host login   user {user_pool.host_username!r}  password {user_pool.host_password!r}",
             f"  Redis        {self.redis.description if self.redis else '-'}",
             f"  AWS (moto)   {self.environment.get('AWS_ENDPOINT_URL')}  (DynamoDB, SQS, Secrets Manager, Cognito)",
             f"  questions    {self.question_store}",
@@ -339,7 +339,7 @@ class LocalStack:
             self.lambdas.stop()
             self.lambdas = None
         if self._moto is not None:
-            if self._data is not None and self.identity is not None:
+            if self._data is not None and self.user_pool is not None:
                 dynamodb = aws.client("dynamodb", self._moto.endpoint_url, self.options.region)
                 saved = self._data.save_tables(dynamodb, _table_names())
                 logger.warning("kept %d DynamoDB items in %s", saved, self._data.tables_dir)

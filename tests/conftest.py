@@ -19,7 +19,7 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "speedrun-tests")
 
 # Imported after the environment above is in place (they read it when imported).
 from speedrun.engine.store import RunEngine  # noqa: E402
-from tests.support.durable_stores import Queues, durable_stores  # noqa: E402
+from tests.support.durable_stores import MotoQueues, durable_stores  # noqa: E402
 from tests.support.played_run import ManualClock  # noqa: E402
 from tests.support.redis_server import private_redis  # noqa: E402
 
@@ -41,7 +41,7 @@ def redis_url(redis_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def stores() -> Iterator[Queues]:
+def stores() -> Iterator[MotoQueues]:
     """moto with every table and queue (as the local stack creates them), for the whole test."""
     with durable_stores() as queues:
         yield queues

@@ -72,7 +72,7 @@ QUESTION_SET: dict[str, Any] = {
 BROKEN_SET = {"questions": [{"category": "geography", "text": "", "options": ["Only one"], "correct": [3]}]}
 QUESTION_COUNT = len(QUESTION_SET["questions"])
 JOIN_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{6}$")
-"""http-api.md: 6 characters, no 0/O/1/I."""
+"""http-api.md (docs/signon-and-tokens.md, Joining): 6 characters, no 0/O/1/I."""
 
 
 def correct_texts(index: int) -> list[str]:

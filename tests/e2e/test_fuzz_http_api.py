@@ -65,7 +65,7 @@ from local_stack import events
 from local_stack.client import RunSocket, bearer, http_request, sign_in, upload_question_set
 from local_stack.process import RunningStack
 from local_stack.runtime.service import FunctionError
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun import manifest
 from speedrun.manifest import Auth
 from speedrun.signon.join_limit import WINDOW_MS
@@ -716,9 +716,9 @@ def joinable(redis_server_url: str) -> Iterator[Joinable]:
     execute-api endpoint would, and read its Redis), with one lobby run of 10,000 places."""
     client = redis.Redis.from_url(redis_server_url)
     client.flushall()
-    with LocalStack(StackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)) as stack:
-        assert stack.identity is not None
-        token = sign_in(stack.base_url, stack.identity.client_id, stack.host_username, stack.host_password)
+    with LocalStack(LocalStackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)) as stack:
+        assert stack.user_pool is not None
+        token = sign_in(stack.base_url, stack.user_pool.client_id, stack.host_username, stack.host_password)
         upload = upload_question_set(stack.base_url, token, "viewer.json", sample_set_json(2))
         assert upload.status == 201, upload.body[:300]
         run = _post(

@@ -21,7 +21,7 @@ from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.read_models import read_results_view
 from speedrun.reporting.reporter import Reporter, process_completion_jobs
 from speedrun.settings import Settings
-from tests.support.durable_stores import Queues, poll_once, queue_depth, scan
+from tests.support.durable_stores import MotoQueues, poll_once, queue_depth, scan
 from tests.support.durable_stores import client as aws_client
 from tests.support.engine_harness import Client, EngineWorld
 from tests.support.fanout import InProcessFanOut
@@ -34,7 +34,7 @@ ANSWERED_BEFORE_OUTAGE = 2
 pytestmark = pytest.mark.timeout(120)
 
 
-def _world(redis_url: str, stores: Queues, monkeypatch: pytest.MonkeyPatch) -> EngineWorld:
+def _world(redis_url: str, stores: MotoQueues, monkeypatch: pytest.MonkeyPatch) -> EngineWorld:
     """The engine test world, but on the client every function uses (its timeouts and retries are
     what this test is about), not the harness's own."""
     monkeypatch.setenv(manifest.REDIS_URL_ENV, redis_url)
@@ -57,7 +57,7 @@ def _answer(world: EngineWorld, player: Client, index: int) -> tuple[dict[str, A
     return served, world.send(player, "answer", index=index, selected=selected)
 
 
-def test_redis_outage_mid_run_loses_no_acknowledged_answer(tmp_path: Path, stores: Queues, monkeypatch) -> None:
+def test_redis_outage_mid_run_loses_no_acknowledged_answer(tmp_path: Path, stores: MotoQueues, monkeypatch) -> None:
     data_dir, port = tmp_path / "redis", free_port()
     data_dir.mkdir()
     acknowledged: dict[str, list[dict[str, Any]]] = {}

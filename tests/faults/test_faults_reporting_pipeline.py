@@ -19,35 +19,20 @@ import pytest
 from botocore.exceptions import ClientError
 
 from speedrun import manifest, tables
-from speedrun.connections import Push, SendReport
 from speedrun.engine.keys import run_keys
 from speedrun.errors import NotFound
 from speedrun.reporting.batch_writer import MAX_BATCH, BatchWriter
 from speedrun.reporting.read_models import read_results_view
 from speedrun.reporting.reporter import LiveRunExport, Reporter, process_completion_jobs, run_puts
-from tests.support.durable_stores import Queues, queue_depth, scan, sqs_event
+from tests.support.durable_stores import MotoQueues, queue_depth, scan, sqs_event
 from tests.support.durable_stores import client as aws_client
-from tests.support.engine_harness import Client, EngineWorld, InboxPusher
+from tests.support.engine_harness import Client, EngineWorld
 
 PARTICIPANTS = 30
 QUESTIONS = 4
 TABLES = (manifest.EVENTS, manifest.RUNS, manifest.RESULTS, manifest.PLAYER_GAMES)
 
 pytestmark = pytest.mark.timeout(120)
-
-
-class GonePusher(InboxPusher):
-    """Counts the pushes tried on each gone (410) connection."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gone_attempts: dict[str, int] = {}
-
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        for push in pushes:
-            if push.connection_id in self.gone:
-                self.gone_attempts[push.connection_id] = self.gone_attempts.get(push.connection_id, 0) + 1
-        return super().send(pushes)
 
 
 class FaultyDynamoDB:
@@ -133,11 +118,8 @@ def _normalised(items: Sequence[dict[str, Any]]) -> list[str]:
     return sorted(json.dumps(item, sort_keys=True) for item in items)
 
 
-def test_faults_end_to_end_lose_and_duplicate_nothing(redis_url: str, stores: Queues) -> None:
+def test_faults_end_to_end_lose_and_duplicate_nothing(redis_url: str, stores: MotoQueues) -> None:
     world = EngineWorld(redis_url, stores.sqs)
-    world.pusher = GonePusher()
-    world.service.pusher = world.pusher
-    world.fanout.service.pusher = world.pusher  # the fan-out posts the broadcasts
     run_id, players, gone, acknowledged = _play(world)
     world.settle()
 

@@ -28,7 +28,9 @@ READ_MODEL_TABLES = (
 
 
 @dataclass
-class Queues:
+class MotoQueues:
+    """What `durable_stores` yields: moto's SQS client, and each queue's URL and its DLQ's, by name."""
+
     sqs: Any
     urls: dict[str, str]
     dlq_urls: dict[str, str]
@@ -42,7 +44,7 @@ def client(service: str) -> Any:
 
 
 @contextmanager
-def durable_stores() -> Iterator[Queues]:
+def durable_stores() -> Iterator[MotoQueues]:
     """Moto for the whole context: tables created, queues created (as the local stack creates them,
     from the manifest) and their URLs in the environment."""
     with mock_aws():
@@ -52,7 +54,7 @@ def durable_stores() -> Iterator[Queues]:
         urls = {name: queue.url for name, queue in queues.items()}
         environment = {manifest.queue_env(name): url for name, url in urls.items()}
         with mock.patch.dict(os.environ, environment):
-            yield Queues(sqs, urls, {name: queue.dead_letter_url for name, queue in queues.items()})
+            yield MotoQueues(sqs, urls, {name: queue.dead_letter_url for name, queue in queues.items()})
 
 
 def scan(logical_table: str) -> list[dict[str, Any]]:
@@ -136,14 +138,3 @@ def queue_depth(sqs: Any, queue_url: str) -> int:
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = "request-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000

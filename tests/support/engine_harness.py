@@ -1,16 +1,15 @@
 """The engine's test world: the real engine and service on the test Redis (behind a command
-counter), moto SQS queues, an injected clock, a pusher that records per connection (and can play
-410 Gone), the fan-out in this process (tests.support.fanout: deliveries posted after the frame's
-reply, coalesced ones when due), and WebSocket events shaped like API Gateway's, fed to
-`lambdas.speedrun.handler`."""
+counter), moto SQS queues, an injected clock, the recording pusher (tests.support.fakes), the
+fan-out in this process (tests.support.fanout: deliveries posted after the frame's reply, coalesced
+ones when due), and WebSocket events shaped like API Gateway's (`handshake_event`, `frame_event`),
+fed to `lambdas.speedrun.handler`."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import os
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -22,46 +21,15 @@ from moto import mock_aws
 
 import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
-from speedrun.connections import Push, SendReport
 from speedrun.engine.keys import join_code_key, run_keys
 from speedrun.engine.models import HOST, PARTICIPANT, FrozenQuestion, RunConfig
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
 from tests.support import redis_state
+from tests.support.fakes import FakeLambdaContext, RecordingPusher
 from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import START_MS, ManualClock
-from tests.support.signon import FakeLambdaContext
-
-
-class InboxPusher:
-    """Records every push in its connection's inbox, in order; connections in `gone` answer 410."""
-
-    def __init__(self) -> None:
-        self.inbox: dict[str, list[dict[str, Any]]] = {}
-        self.gone: set[str] = set()
-        self.closed: list[str] = []
-        self.send_calls = 0
-        self.push_count = 0
-        self._lock = threading.Lock()
-
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        report = SendReport(sent=0, gone=[])
-        with self._lock:
-            self.send_calls += 1
-            self.push_count += len(pushes)
-            for push in pushes:
-                if push.connection_id in self.gone:
-                    report.gone.append(push.connection_id)
-                    continue
-                # a JSON round trip, as on the wire: later changes to the dict cannot leak in
-                self.inbox.setdefault(push.connection_id, []).append(json.loads(json.dumps(push.message)))
-                report.sent += 1
-        return report
-
-    def close(self, connection_id: str) -> None:
-        with self._lock:
-            self.closed.append(connection_id)
 
 
 class RecordingSqs:
@@ -178,6 +146,31 @@ class Client:
         }
 
 
+_HANDSHAKE_EVENT_TYPES = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}
+
+
+def handshake_event(client: Client, route_key: str, now: int) -> dict[str, Any]:
+    """The event API Gateway invokes the speed-run function with for `client`'s `$connect` or
+    `$disconnect` (a going-away close) at `now` (ms)."""
+    context = _request_context(client, route_key, _HANDSHAKE_EVENT_TYPES[route_key], now)
+    if route_key == "$disconnect":
+        context.update(disconnectStatusCode=1001, disconnectReason="Going away")
+    return {
+        "headers": {"Host": "ws.example.test"},
+        "multiValueHeaders": {"Host": ["ws.example.test"]},
+        "isBase64Encoded": False,
+        "requestContext": context,
+    }
+
+
+def frame_event(client: Client, route_key: str, now: int, body: str) -> dict[str, Any]:
+    """The event API Gateway invokes the speed-run function with for a frame (`body`, the text
+    `client` sent) routed to `route_key` at `now` (ms)."""
+    context = _request_context(client, route_key, "MESSAGE", now)
+    context["messageId"] = f"m-{now}"
+    return {"requestContext": context, "body": body, "isBase64Encoded": False}
+
+
 def _request_context(client: Client, route_key: str, event_type: str, now: int) -> dict[str, Any]:
     return {
         "routeKey": route_key,
@@ -208,7 +201,7 @@ class EngineWorld:
         self.sqs = RecordingSqs(sqs)
         fresh_queues(sqs)
         self.engine = RunEngine(client or self.redis, clock=self.clock)
-        self.pusher = InboxPusher()
+        self.pusher = RecordingPusher()
         self.jobs = JobQueues(self.sqs, clock=self.clock)
         # The fan-out function is a process of its own: its Redis calls are not the action's.
         fanout_redis = client or redis.Redis(connection_pool=pool)
@@ -242,13 +235,7 @@ class EngineWorld:
     # --- the handler, as API Gateway calls it ---------------------------------------------------
 
     def connect(self, client: Client) -> int:
-        event = {
-            "headers": {"Host": "ws.example.test"},
-            "multiValueHeaders": {"Host": ["ws.example.test"]},
-            "isBase64Encoded": False,
-            "requestContext": _request_context(client, "$connect", "CONNECT", self.clock()),
-        }
-        status = int(self._invoke(event)["statusCode"])
+        status = int(self._invoke(handshake_event(client, "$connect", self.clock()))["statusCode"])
         if status == 200:
             client.connections.append(client.connection_id)
         self.fanout.run_due()
@@ -259,22 +246,12 @@ class EngineWorld:
         return self.connect(client)
 
     def disconnect(self, client: Client) -> int:
-        context = _request_context(client, "$disconnect", "DISCONNECT", self.clock())
-        context.update(disconnectStatusCode=1001, disconnectReason="Going away")
-        event = {
-            "headers": {"Host": "ws.example.test"},
-            "multiValueHeaders": {"Host": ["ws.example.test"]},
-            "isBase64Encoded": False,
-            "requestContext": context,
-        }
-        return int(self._invoke(event)["statusCode"])
+        return int(self._invoke(handshake_event(client, "$disconnect", self.clock()))["statusCode"])
 
     def send_raw(self, client: Client, route_key: str, body: str) -> dict[str, Any]:
         """One frame through the handler; the direct reply lands in the sender's inbox before the
         pushes the action handed to the fan-out (posted next, those due at once)."""
-        context = _request_context(client, route_key, "MESSAGE", self.clock())
-        context["messageId"] = f"m-{self.clock()}"
-        response = self._invoke({"requestContext": context, "body": body, "isBase64Encoded": False})
+        response = self._invoke(frame_event(client, route_key, self.clock(), body))
         assert response["statusCode"] == 200
         reply: dict[str, Any] = json.loads(response["body"])
         self.pusher.inbox.setdefault(client.connection_id, []).append(reply)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from speedrun.connections import Push, SendReport
 from speedrun.engine.models import HOST, PARTICIPANT, Caller, FrozenQuestion, RunConfig
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.queues import JobQueues
+from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
 
 START_MS = 1_800_000_000_000
@@ -32,23 +31,6 @@ class ManualClock:
     def advance_to(self, ms: int) -> None:
         """To `ms`, never backwards (a pending delivery's due time may already have passed)."""
         self.now = max(self.now, ms)
-
-
-class RecordingPusher:
-    """Keeps every push (nothing is ever gone)."""
-
-    def __init__(self) -> None:
-        self.pushes: list[Push] = []
-
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        self.pushes.extend(pushes)
-        return SendReport(sent=len(pushes), gone=[])
-
-    def close(self, connection_id: str) -> None:
-        return None
-
-    def frames_to(self, connection_id: str, kind: str) -> list[dict[str, Any]]:
-        return [p.message for p in self.pushes if p.connection_id == connection_id and p.message["type"] == kind]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Pydantic models of every server -> client frame of the WebSocket protocol (protocol.md), strict:
+"""Pydantic models of every server -> client frame of the WebSocket protocol (protocol.md; docs/engine.md), strict:
 documented fields with their types, plus the few additive fields the engine documents
 (docs/engine.md); anything else (a leaked `correct`, a stray internal field) is a violation."""
 
@@ -22,7 +22,7 @@ ERROR_CODES = (
     "unavailable",
     "internal",
 )
-"""protocol.md, "Error codes"."""
+"""protocol.md, "Error codes" (here: the classes of `speedrun.errors`)."""
 
 
 def _iso_utc(value: str) -> str:

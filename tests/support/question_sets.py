@@ -6,7 +6,6 @@ import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -18,14 +17,6 @@ from speedrun.question_sets.service import default_service
 from speedrun.settings import get_settings
 
 BOUNDARY = "----speedrunTestBoundary7MA4YWxkTrZu0gW"
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "question_sets"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:question_sets"
-    aws_request_id: str = "test-request"
 
 
 def http_event(

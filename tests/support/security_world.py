@@ -20,7 +20,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from local_stack import aws, client
 from local_stack.client import HttpReply, bearer, http_request
 from local_stack.demo import demo_question_set
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun.clock import now_ms
 from speedrun.signon.join_limit import join_window_key
 from speedrun.tables import MODELS
@@ -129,13 +129,13 @@ class SecurityWorld:
     def cognito_token(self, sub: str, *, expires_in_s: int = 3600, kid: str = "dummy", own_key: bool = False) -> str:
         """An ID token for this pool and client, signed with moto's pool key (as Cognito would) or
         with a key of our own."""
-        identity = self.stack.identity
-        assert identity is not None
+        user_pool = self.stack.user_pool
+        assert user_pool is not None
         now = int(time.time())
         claims = {
             "sub": sub,
-            "iss": aws.issuer(self.stack.options.region, identity.user_pool_id),
-            "aud": identity.client_id,
+            "iss": aws.issuer(self.stack.options.region, user_pool.user_pool_id),
+            "aud": user_pool.client_id,
             "token_use": "id",
             "auth_time": now - 7200,
             "iat": now - 7200,
@@ -145,7 +145,7 @@ class SecurityWorld:
         key: Any = (
             rsa.generate_private_key(public_exponent=65537, key_size=2048)
             if own_key
-            else pool_signing_key(self.stack.options.region, identity.user_pool_id)
+            else pool_signing_key(self.stack.options.region, user_pool.user_pool_id)
         )
         return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
@@ -196,21 +196,21 @@ def pool_signing_key(region: str, user_pool_id: str) -> Any:
 
 def add_account(world_stack: LocalStack, username: str) -> Account:
     """A confirmed user of the stack's pool, signed in."""
-    identity = world_stack.identity
-    assert identity is not None
+    user_pool = world_stack.user_pool
+    assert user_pool is not None
     cognito = aws.client("cognito-idp", world_stack.environment["AWS_ENDPOINT_URL"], world_stack.options.region)
     password = aws.strong_password()
-    cognito.admin_create_user(UserPoolId=identity.user_pool_id, Username=username, MessageAction="SUPPRESS")
+    cognito.admin_create_user(UserPoolId=user_pool.user_pool_id, Username=username, MessageAction="SUPPRESS")
     cognito.admin_set_user_password(
-        UserPoolId=identity.user_pool_id, Username=username, Password=password, Permanent=True
+        UserPoolId=user_pool.user_pool_id, Username=username, Password=password, Permanent=True
     )
     return signed_in(world_stack, username, password)
 
 
 def signed_in(world_stack: LocalStack, username: str, password: str) -> Account:
-    identity = world_stack.identity
-    assert identity is not None
-    token = client.sign_in(world_stack.base_url, identity.client_id, username, password)
+    user_pool = world_stack.user_pool
+    assert user_pool is not None
+    token = client.sign_in(world_stack.base_url, user_pool.client_id, username, password)
     return Account(username, token, str(jwt.decode(token, options={"verify_signature": False})["sub"]))
 
 
@@ -236,7 +236,7 @@ def _open_run(stack: LocalStack, account: Account, set_id: str) -> OpenRun:
 @contextmanager
 def security_world(redis_server_url: str) -> Iterator[SecurityWorld]:
     redis.Redis.from_url(redis_server_url).flushall()
-    options = StackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)
+    options = LocalStackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)
     with LocalStack(options) as stack:
         host_a = signed_in(stack, stack.host_username, stack.host_password)
         host_b = add_account(stack, "host-b")

@@ -10,7 +10,8 @@ from typing import Any
 
 from infra.function_code import code_dir
 from speedrun import manifest
-from tests.support.question_sets import FakeLambdaContext, http_event
+from tests.support.fakes import FakeLambdaContext
+from tests.support.question_sets import http_event
 
 
 def served_openapi_document(staging_root: Path) -> dict[str, Any]:

@@ -4,9 +4,9 @@ on the test Redis, and a pusher that records instead of calling @connections."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ import boto3
 import redis
 from moto import mock_aws
 
-from speedrun.connections import Push, SendReport
 from speedrun.engine.store import RunEngine
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
 from speedrun.question_sets.service import QuestionSetService, load_questions
@@ -23,28 +22,13 @@ from speedrun.question_sets.store import FolderQuestionStore
 from speedrun.signon.service import SignOnService
 from speedrun.tables import QuestionSetModel
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
+from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
 
 SECRET_ID = "speedrun/test/token-keys"
 WS_URL = "ws://127.0.0.1:9/ws"
 HOST_SUB = "host-sub-1"
 OTHER_HOST_SUB = "host-sub-2"
-
-
-@dataclass
-class RecordingPusher:
-    pushes: list[Push] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
-    gone: set[str] = field(default_factory=set)
-    """Connection ids that answer 410 Gone."""
-
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        self.pushes.extend(push for push in pushes if push.connection_id not in self.gone)
-        gone = [push.connection_id for push in pushes if push.connection_id in self.gone]
-        return SendReport(sent=len(pushes) - len(gone), gone=gone)
-
-    def close(self, connection_id: str) -> None:
-        self.closed.append(connection_id)
 
 
 @dataclass
@@ -97,15 +81,3 @@ def signon_world(redis_url: str, question_dir: Path) -> Iterator[SignOnWorld]:
             load_questions=lambda owner, set_id: load_questions(owner, set_id, service=question_sets),
         )
         yield SignOnWorld(engine, tokens, pusher, fanout, question_sets, service)
-
-
-class FakeLambdaContext:
-    function_name = "test"
-    memory_limit_in_mb = 128
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/test"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000

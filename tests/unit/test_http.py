@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from speedrun.errors import BadRequest, NotFound
 from speedrun.http import error_response, make_resolver, multipart_body_refusal, refusal_response, request_header
 from speedrun.manifest import HttpRoute
-from tests.support.question_sets import FakeLambdaContext, body_of, http_event
+from tests.support.fakes import FakeLambdaContext
+from tests.support.question_sets import body_of, http_event
 
 GUARDED = HttpRoute("POST", "/api/guarded")
 CONTEXT = cast(LambdaContext, FakeLambdaContext())

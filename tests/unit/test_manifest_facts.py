@@ -21,8 +21,9 @@ from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.manifest import FunctionSpec, QueueSpec
 from speedrun.queues import JobQueues
+from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
-from tests.support.played_run import ManualClock, RecordingPusher
+from tests.support.played_run import ManualClock
 
 REGION = "us-east-1"
 
@@ -41,7 +42,7 @@ def sqs(clients: dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture
 def cognito(clients: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # create_identity publishes its pool's key on moto's JWKS response class: put moto's back afterwards.
+    # create_local_user_pool publishes its pool's key on moto's JWKS response class: put moto's back afterwards.
     monkeypatch.setattr(CognitoIdpJsonWebKeyResponse, "json_web_key", CognitoIdpJsonWebKeyResponse.json_web_key)
     with mock_aws():
         yield clients["cognito-idp"]
@@ -110,8 +111,8 @@ def test_queue_consumers_takes_the_specs_it_is_given() -> None:
 
 
 def test_the_local_user_pool_has_the_manifests_password_policy(cognito: Any) -> None:
-    identity = aws.create_identity(cognito)
-    pool = cognito.describe_user_pool(UserPoolId=identity.user_pool_id)["UserPool"]
+    user_pool = aws.create_local_user_pool(cognito)
+    pool = cognito.describe_user_pool(UserPoolId=user_pool.user_pool_id)["UserPool"]
     assert pool["Policies"]["PasswordPolicy"] == manifest.PASSWORD_POLICY.as_cognito()
 
 

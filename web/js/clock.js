@@ -1,7 +1,7 @@
 // Server time only (architecture rule 6): deadlines and ends_at are server clock times, so the
 // client estimates the offset between the server clock and its own.
 const OFFSET_KEY = "speedrun.clockOffsetMs";
-/** The server time each message type carries (protocol.md). */
+/** The server time each message type carries (protocol.md; docs/web-client.md, Server time). */
 const MESSAGE_TIMES = { message: "sent_at", started: "started_at", question: "served_at", completed: "completed_at" };
 
 /** Epoch milliseconds from a protocol time: a number (epoch ms) or an ISO-8601 string (`*_at`). */

@@ -1,4 +1,4 @@
-// The host page's run state and how each server message changes it (protocol.md, revisions 1 and 2).
+// The host page's run state and how each server message changes it (protocol.md revisions 1 and 2; docs/web-client.md).
 // Pure: `applyHostMessage(run, message)` returns a new run object and never touches the DOM, the
 // socket or storage; host_render.js draws the result and host.js does the I/O (asking for `results`,
 // closing).

@@ -1,4 +1,4 @@
-// The speed-run WebSocket (protocol.md): connect with the run-scoped token, `sync` first, `ping`
+// The speed-run WebSocket (protocol.md; docs/engine.md): connect with the run-scoped token, `sync` first, `ping`
 // to stay under the idle timeout, and reconnect with backoff after any drop. A reconnect with the
 // same token replaces the old connection, and `sync` brings the client back to the server's state.
 import { socketUrl } from "./config.js";

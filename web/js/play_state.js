@@ -1,4 +1,4 @@
-// The participant page's state and how each server message changes it (protocol.md, revisions 1 and 2).
+// The participant page's state and how each server message changes it (protocol.md revisions 1 and 2; docs/web-client.md).
 // Pure: `applyPlayMessage(state, message)` returns a new state and never touches the DOM, the socket
 // or storage. What the page must send because of a message is in the new state's `outbox` (frames
 // without request_id; the page sends them and clears it with `takeOutbox`); which screen to show is

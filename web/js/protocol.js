@@ -1,4 +1,4 @@
-// Shapes of the WebSocket protocol (protocol.md) that both pages' reducers read the same way. Pure.
+// Shapes of the WebSocket protocol (protocol.md; docs/engine.md) that both pages' reducers read the same way. Pure.
 
 const STATUS_ORDER = { lobby: 0, running: 1, completed: 2 };
 

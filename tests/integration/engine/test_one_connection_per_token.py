@@ -1,4 +1,4 @@
-"""One live connection per token (protocol.md, Connecting; issue 17 item 3), against the real engine
+"""One live connection per token (protocol.md; docs/engine.md, Connections; issue 17 item 3), against the real engine
 (Lua on the test Redis) through `lambdas.speedrun.handler`: the newest connection of a token is the
 only one that may act, every other one is refused in the same script call and closed, a kick closes
 every connection of the participant, and a push racing a handshake does not cut the new socket off.

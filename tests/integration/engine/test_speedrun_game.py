@@ -25,7 +25,7 @@ DURATION_MS = 20_000
 GRACE_MS = 1_000
 LOBBY_PLAYERS = 49
 
-# protocol.md, "Server -> client messages": the fields each frame type must carry
+# protocol.md, "Server -> client messages" (docs/engine.md, Frames): the fields each frame type must carry
 FIELDS: dict[str, set[str]] = {
     "participant_joined": {"participant_id", "name", "participant_count"},
     "started": {"started_at", "ends_at", "question_count", "question_duration_s"},

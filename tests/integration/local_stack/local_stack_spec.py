@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from local_stack.runtime.definitions import FunctionDefinition, TemplateValue
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun import manifest
 from speedrun.manifest import Auth, FunctionSpec, HttpRoute, QueueSpec
 from tests.integration.local_stack.local_stack_handlers.recorder import RECORDER_FILE_ENV
@@ -39,7 +39,7 @@ FUNCTIONS = (
     FunctionSpec(
         name="imports_missing",
         description="a function whose module imports a package its layers do not provide",
-        http_routes=(HttpRoute("GET", "/api/later", auth=Auth.PUBLIC),),
+        http_routes=(HttpRoute("GET", "/api/import-fails", auth=Auth.PUBLIC),),
     ),
     FunctionSpec(name="ws_auth", description="authorizer", ws_authorizer=True),
     FunctionSpec(
@@ -103,8 +103,8 @@ def spec_stack(redis_url: str, web_dir: Path) -> Iterator[LocalStack]:
         yield stack
 
 
-def spec_options(redis_url: str, web_dir: Path | None, path: Path) -> StackOptions:
-    return StackOptions(
+def spec_options(redis_url: str, web_dir: Path | None, path: Path) -> LocalStackOptions:
+    return LocalStackOptions(
         port=0,
         functions=FUNCTIONS,
         queues=QUEUES,

@@ -42,7 +42,7 @@ from local_stack.demo import demo_question_set
 from local_stack.gateway import compile_route
 from local_stack.runtime.environment import Report
 from local_stack.runtime.service import FunctionError, LambdaService
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun import manifest
 from speedrun.identity import stringify_claims
 from speedrun.manifest import Auth, FunctionSpec
@@ -489,7 +489,7 @@ CASES: dict[str, Callable[[World], None]] = {
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    with LocalStack(StackOptions(port=0, examples_dir=None, web_dir=None)) as stack:
+    with LocalStack(LocalStackOptions(port=0, examples_dir=None, web_dir=None)) as stack:
         for poller in stack.pollers.values():
             poller.stop()
         sqs = aws.client("sqs", stack.environment["AWS_ENDPOINT_URL"], stack.options.region)

@@ -146,7 +146,7 @@ def test_gateway_errors_look_like_api_gateway(http: httpx.Client) -> None:
     assert failed.status_code == 500
     assert failed.json() == {"message": "Internal Server Error"}
     # A function whose init fails (it imports a package its layers lack) answers as on AWS.
-    missing = http.get("/api/later")
+    missing = http.get("/api/import-fails")
     assert missing.status_code == 500
     assert missing.json() == {"message": "Internal Server Error"}
 

@@ -10,13 +10,13 @@ import jwt
 import redis
 
 from local_stack import aws
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from tests.integration.local_stack.local_stack_spec import FUNCTIONS, QUEUES, spec_definitions
 
 
-def _options(data_dir: Path, web_dir: Path) -> StackOptions:
+def _options(data_dir: Path, web_dir: Path) -> LocalStackOptions:
     recorded = data_dir.parent / "received.jsonl"
-    return StackOptions(
+    return LocalStackOptions(
         port=0,
         data_dir=data_dir,
         functions=FUNCTIONS,

@@ -18,13 +18,13 @@ from speedrun.players.worker import PlayerWorker
 from speedrun.reporting import event_store
 from speedrun.tables import PlayerModel, PlayerProgressModel
 from tests.support.durable_stores import (
-    FakeLambdaContext,
-    Queues,
+    MotoQueues,
     durable_stores,
     poll_once,
     queue_depth,
     sqs_event,
 )
+from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import http_event
 
 OWNER = "player-sub-1"
@@ -32,7 +32,7 @@ OTHER = "player-sub-2"
 
 
 @pytest.fixture
-def stores() -> Iterator[Queues]:
+def stores() -> Iterator[MotoQueues]:
     with durable_stores() as queues:
         players_command.commands.cache_clear()
         players_worker.apply_once.cache_clear()
@@ -48,14 +48,14 @@ def _call(module: Any, method: str, path: str, body: Any = None, *, sub: str | N
     return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
 
 
-def _work(stores: Queues) -> None:
+def _work(stores: MotoQueues) -> None:
     """Run the worker over the players queue until it is empty."""
     handler = lambda event: players_worker.handler(event, FakeLambdaContext())  # noqa: E731
     while poll_once(stores.sqs, stores.urls[manifest.PLAYERS_QUEUE], handler, 10):
         pass
 
 
-def _players_queue_depth(stores: Queues) -> int:
+def _players_queue_depth(stores: MotoQueues) -> int:
     return queue_depth(stores.sqs, stores.urls[manifest.PLAYERS_QUEUE])
 
 

@@ -18,9 +18,9 @@ from speedrun.question_sets.models import MAX_FILE_BYTES
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
 from speedrun.question_sets.service import load_questions
 from speedrun.tables import QuestionSetModel
+from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import (
     BOUNDARY,
-    FakeLambdaContext,
     body_of,
     http_event,
     question_store_at,

@@ -17,7 +17,8 @@ from moto import mock_aws
 import lambdas.question_sets.handler as question_sets_function
 from speedrun import tables
 from speedrun.tables import QuestionSetModel
-from tests.support.question_sets import FakeLambdaContext, body_of, question_store_at, sample_question, upload_event
+from tests.support.fakes import FakeLambdaContext
+from tests.support.question_sets import body_of, question_store_at, sample_question, upload_event
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _owners = itertools.count()

@@ -34,11 +34,12 @@ from speedrun.settings import get_settings
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
 from speedrun.signon.service import ConnectionAuthorizer, SignOnService
 from speedrun.tokens import ensure_token_secret
-from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once, queue_depth
+from tests.support.durable_stores import MotoQueues, poll_once, queue_depth
 from tests.support.durable_stores import client as shared_client
-from tests.support.engine_harness import InboxPusher, make_questions, run_config
+from tests.support.engine_harness import make_questions, run_config
+from tests.support.fakes import FakeLambdaContext, RecordingPusher
 from tests.support.fanout import InProcessFanOut
-from tests.support.played_run import ManualClock, RecordingPusher, play_run
+from tests.support.played_run import ManualClock, play_run
 from tests.support.question_sets import question_store_at, sample_set_json
 from tests.support.redis_cluster import deployed_environment, primaries, redis_cluster_tls, store_cache_secret
 
@@ -57,7 +58,7 @@ def cluster() -> Iterator[LocalRedis]:
 
 
 @pytest.fixture
-def deployed(cluster: LocalRedis, stores: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[RedisCluster]:
+def deployed(cluster: LocalRedis, stores: MotoQueues, monkeypatch: pytest.MonkeyPatch) -> Iterator[RedisCluster]:
     """The process's client as a deployed function gets it, on an empty cluster; the settings (and the
     reporter built from them) are rebuilt from this environment and forgotten afterwards."""
     for node in primaries(cluster).values():
@@ -98,7 +99,7 @@ def test_the_deployed_client_is_cluster_aware_over_tls_as_the_user_of_the_secret
 
 
 def test_without_ssl_cert_file_the_throwaway_ca_is_not_trusted(
-    cluster: LocalRedis, stores: Queues, monkeypatch: pytest.MonkeyPatch
+    cluster: LocalRedis, stores: MotoQueues, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The certificate really is verified: SSL_CERT_FILE is what makes the client trust the cluster."""
     secret_arn = store_cache_secret(shared_client("secretsmanager"), cluster, "speedrun/test/cache-user-untrusted")
@@ -149,7 +150,7 @@ def test_only_the_cache_user_with_its_password_gets_in(
 
 
 def test_the_deployed_client_without_the_secret_variable_cannot_connect(
-    cluster: LocalRedis, stores: Queues, monkeypatch: pytest.MonkeyPatch
+    cluster: LocalRedis, stores: MotoQueues, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in deployed_environment(cluster, "unused").items():
         monkeypatch.setenv(name, value)
@@ -197,9 +198,9 @@ def test_each_runs_keys_share_one_slot_and_runs_spread_over_every_primary(
 # --- each function's Redis work on the cluster ----------------------------------------------------
 
 
-def test_the_engine_plays_a_run_on_the_cluster(deployed: RedisCluster, stores: Queues) -> None:
+def test_the_engine_plays_a_run_on_the_cluster(deployed: RedisCluster, stores: MotoQueues) -> None:
     clock = ManualClock()
-    pusher = InboxPusher()
+    pusher = RecordingPusher()
     engine = RunEngine(deployed, clock=clock)
     fanout = InProcessFanOut(engine, pusher, clock)
     service = SpeedRunService(engine, pusher, JobQueues(stores.sqs, clock=clock), fanout)
@@ -239,7 +240,7 @@ def test_the_engine_plays_a_run_on_the_cluster(deployed: RedisCluster, stores: Q
 
 
 def test_sign_on_opens_a_run_and_admits_participants_on_the_cluster(
-    deployed: RedisCluster, stores: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    deployed: RedisCluster, stores: MotoQueues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ensure_token_secret(TOKEN_SECRET, client=shared_client("secretsmanager"))
     monkeypatch.setenv(manifest.TOKEN_SECRET_ENV, TOKEN_SECRET)
@@ -272,7 +273,7 @@ def test_sign_on_opens_a_run_and_admits_participants_on_the_cluster(
 
 
 def test_the_reporter_makes_a_completed_run_durable_and_drops_it_from_the_cluster(
-    deployed: RedisCluster, stores: Queues
+    deployed: RedisCluster, stores: MotoQueues
 ) -> None:
     clock = ManualClock()
     engine = RunEngine(deployed, clock=clock)

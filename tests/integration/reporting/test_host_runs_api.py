@@ -29,9 +29,10 @@ from speedrun.signon.service import SignOnService
 from speedrun.tables import PlayerGameModel, PlayerModel
 from speedrun.tokens import RunTokens
 from tests.support.completed_runs import CompletedRuns
-from tests.support.durable_stores import FakeLambdaContext, Queues, client
+from tests.support.durable_stores import MotoQueues, client
+from tests.support.fakes import FakeLambdaContext, RecordingPusher
 from tests.support.fanout import InProcessFanOut
-from tests.support.played_run import ManualClock, RecordingPusher
+from tests.support.played_run import ManualClock
 from tests.support.question_sets import http_event
 from tests.support.simulated_run import START_MS, simulate_run
 
@@ -100,7 +101,7 @@ class Runs:
 
 
 @pytest.fixture
-def runs(engine: RunEngine, stores: Queues, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
+def runs(engine: RunEngine, stores: MotoQueues, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runs]:
     assert isinstance(engine.clock, ManualClock)
     pusher = RecordingPusher()
     index = HostRunIndex(engine.redis)
@@ -329,7 +330,7 @@ def _games(handle: str, sub: str, limit: int = 2) -> list[str]:
             return seen
 
 
-def test_the_player_who_claimed_the_handle_reads_every_game(stores: Queues) -> None:
+def test_the_player_who_claimed_the_handle_reads_every_game(stores: MotoQueues) -> None:
     hosted = _persist_games()
     _claim(HANDLE, PLAYER)
     assert _games(HANDLE, PLAYER) == sorted(hosted[HOST] + hosted[OTHER_HOST], reverse=True)
@@ -338,7 +339,7 @@ def test_the_player_who_claimed_the_handle_reads_every_game(stores: Queues) -> N
     assert HOST not in body and OTHER_HOST not in body
 
 
-def test_an_unrelated_account_gets_404_as_for_a_handle_without_games(stores: Queues) -> None:
+def test_an_unrelated_account_gets_404_as_for_a_handle_without_games(stores: MotoQueues) -> None:
     _persist_games()
     _claim(HANDLE, PLAYER)
     _claim("other-player", "other-player-sub")
@@ -350,7 +351,7 @@ def test_an_unrelated_account_gets_404_as_for_a_handle_without_games(stores: Que
 
 
 @pytest.mark.parametrize("claimed", [True, False], ids=["claimed-handle", "unclaimed-handle"])
-def test_a_host_reads_only_the_games_of_their_own_runs(stores: Queues, claimed: bool) -> None:
+def test_a_host_reads_only_the_games_of_their_own_runs(stores: MotoQueues, claimed: bool) -> None:
     hosted = _persist_games()
     if claimed:
         _claim(HANDLE, PLAYER)
@@ -371,7 +372,7 @@ def test_a_host_reads_only_the_games_of_their_own_runs(stores: Queues, claimed: 
     assert {game.host for game in PlayerGameModel.query(HANDLE)} == {HOST, OTHER_HOST}
 
 
-def test_a_cursor_of_one_view_is_refused_by_the_other(stores: Queues) -> None:
+def test_a_cursor_of_one_view_is_refused_by_the_other(stores: MotoQueues) -> None:
     _persist_games()
     _claim(HANDLE, PLAYER)
     host_cursor = _json(_get(f"/api/players/{HANDLE}/games", sub=HOST, query={"limit": "1"}))["next_cursor"]
@@ -386,7 +387,7 @@ def test_a_cursor_of_one_view_is_refused_by_the_other(stores: Queues) -> None:
         assert _get(f"/api/players/{HANDLE}/games", sub=sub, query={"cursor": cursor})["statusCode"] == 400
 
 
-def test_a_host_of_no_listed_run_who_pages_on_sees_nothing(stores: Queues) -> None:
+def test_a_host_of_no_listed_run_who_pages_on_sees_nothing(stores: MotoQueues) -> None:
     """A host cursor names the host: another host cannot page into someone else's view by forging one."""
     _persist_games()
     forged = json.dumps({"handle": {"S": HANDLE}, "game_key": {"S": "9999"}, "host_handle": {"S": f"{HOST}#{HANDLE}"}})

@@ -28,10 +28,10 @@ from speedrun.signon.models import CreateSpeedRunRequest
 from speedrun.signon.service import SignOnService
 from speedrun.tokens import ensure_token_secret
 from tests.integration.redis.test_redis_cluster_tls import cluster, deployed  # noqa: F401 (fixtures)
-from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once
+from tests.support.durable_stores import MotoQueues, poll_once
 from tests.support.durable_stores import client as shared_client
+from tests.support.fakes import FakeLambdaContext, RecordingPusher
 from tests.support.fanout import InProcessFanOut
-from tests.support.played_run import RecordingPusher
 from tests.support.question_sets import http_event, question_store_at, sample_set_json
 
 HOST_SUB = "cluster-lister-sub"
@@ -54,7 +54,7 @@ def _get(path: str, query: dict[str, str] | None = None) -> Any:
 def test_runs_are_listed_from_every_node_and_leave_the_index_once_durable(
     deployed: RedisCluster,  # noqa: F811
     results_on_the_cluster: None,
-    stores: Queues,
+    stores: MotoQueues,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -28,7 +28,7 @@ from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.reporter import Reporter
 from speedrun.tables import MODELS
 from tests.support.completed_runs import CompletedRuns
-from tests.support.durable_stores import READ_MODEL_TABLES, Queues, client, durable_stores, scan, scan_all, wipe
+from tests.support.durable_stores import READ_MODEL_TABLES, MotoQueues, client, durable_stores, scan, scan_all, wipe
 from tests.support.simulated_run import START_MS, simulate_run
 
 
@@ -41,7 +41,7 @@ class _Queue:
 
 
 @pytest.fixture
-def history() -> Iterator[Queues]:
+def history() -> Iterator[MotoQueues]:
     """Three reported runs (some participants with handles), profiles with upserts and progress."""
     with durable_stores() as queues:
         runs = [

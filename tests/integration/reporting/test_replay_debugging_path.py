@@ -26,7 +26,7 @@ import redis
 from local_stack import aws
 from local_stack.client import HttpReply, bearer, http_request
 from local_stack.redis_backend import free_port
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun import manifest
 from speedrun.events import RUN_CREATED, player_aggregate, run_aggregate
 from speedrun.players.commands import PlayerCommand
@@ -158,7 +158,7 @@ def source() -> Iterator[Source]:
 def local(redis_server_url: str) -> Iterator[LocalStack]:
     """`make run`, in this process (its functions in their own processes, as always)."""
     redis.Redis.from_url(redis_server_url).flushall()
-    with LocalStack(StackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)) as stack:
+    with LocalStack(LocalStackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)) as stack:
         yield stack
 
 

@@ -20,9 +20,10 @@ from speedrun.reporting.csv_export import to_csv
 from speedrun.reporting.read_models import read_csv_rows, read_player_games, read_results_view, read_summary
 from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
 from speedrun.tables import EventModel
-from tests.support.durable_stores import Queues, poll_once, queue_depth, scan, scan_all, sqs_event
+from tests.support.durable_stores import MotoQueues, poll_once, queue_depth, scan, scan_all, sqs_event
 from tests.support.durable_stores import client as shared_client
-from tests.support.played_run import ManualClock, PlayedRun, RecordingPusher, play_run
+from tests.support.fakes import RecordingPusher
+from tests.support.played_run import ManualClock, PlayedRun, play_run
 
 ALL_TABLES = (manifest.EVENTS, manifest.RUNS, manifest.RESULTS, manifest.PLAYER_GAMES)
 
@@ -34,7 +35,7 @@ def _counted_client() -> tuple[Any, list[str]]:
     return client, operations
 
 
-def _play(engine: RunEngine, stores: Queues, participants: int, question_count: int) -> PlayedRun:
+def _play(engine: RunEngine, stores: MotoQueues, participants: int, question_count: int) -> PlayedRun:
     assert isinstance(engine.clock, ManualClock)
     return play_run(
         engine,
@@ -131,7 +132,7 @@ class _DropAfter:
         self.engine.drop(run_id)
 
 
-def _job_event(stores: Queues) -> dict[str, Any]:
+def _job_event(stores: MotoQueues) -> dict[str, Any]:
     message = stores.sqs.receive_message(QueueUrl=stores.urls[manifest.COMPLETION_QUEUE], AttributeNames=["All"])
     return sqs_event(message["Messages"])
 

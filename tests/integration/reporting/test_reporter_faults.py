@@ -19,12 +19,13 @@ from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.read_models import read_results_view, read_summary
 from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
 from speedrun.settings import get_settings
-from tests.support.durable_stores import FakeLambdaContext, Queues, poll_once, queue_depth, scan
+from tests.support.durable_stores import MotoQueues, poll_once, queue_depth, scan
 from tests.support.durable_stores import client as shared_client
-from tests.support.played_run import ManualClock, PlayedRun, RecordingPusher, play_run
+from tests.support.fakes import FakeLambdaContext, RecordingPusher
+from tests.support.played_run import ManualClock, PlayedRun, play_run
 
 
-def _play(engine: RunEngine, stores: Queues) -> PlayedRun:
+def _play(engine: RunEngine, stores: MotoQueues) -> PlayedRun:
     assert isinstance(engine.clock, ManualClock)
     return play_run(engine, engine.clock, RecordingPusher(), JobQueues(stores.sqs), participants=10, question_count=5)
 

@@ -19,7 +19,8 @@ from speedrun.reporting.reporter import Reporter
 from speedrun.reporting.views import RunSettings
 from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.completed_runs import CompletedRuns
-from tests.support.durable_stores import FakeLambdaContext, Queues, client, durable_stores
+from tests.support.durable_stores import MotoQueues, client, durable_stores
+from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import http_event
 from tests.support.simulated_run import START_MS, simulate_run
 
@@ -29,7 +30,7 @@ SECRET_ID = "speedrun-results-test-keys"
 
 
 @pytest.fixture
-def stores(monkeypatch) -> Iterator[Queues]:
+def stores(monkeypatch) -> Iterator[MotoQueues]:
     with durable_stores() as queues:
         ensure_token_secret(SECRET_ID, client=client("secretsmanager"))
         tokens = RunTokens(SecretsManagerKeys(SECRET_ID, client=client("secretsmanager")))

@@ -26,8 +26,8 @@ from speedrun import tables
 from speedrun.http import ErrorBody
 from speedrun.text import MAX_JSON_DEPTH
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
+from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import (
-    FakeLambdaContext,
     body_of,
     http_event,
     question_store_at,

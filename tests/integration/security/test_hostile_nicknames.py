@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from local_stack.client import HttpReply, RunSocket, bearer, http_request, sign_in, upload_question_set
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun.engine.store import NAME_MAX_CHARS
 from speedrun.reporting.csv_export import CSV_COLUMNS
 from speedrun.signon.models import JoinRequest, clean_name
@@ -301,10 +301,10 @@ async def _play(played: Played) -> None:
 @pytest.fixture(scope="module")
 def played(redis_server_url: str) -> Iterator[Played]:
     redis.Redis.from_url(redis_server_url).flushall()
-    options = StackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)
+    options = LocalStackOptions(port=0, examples_dir=None, web_dir=None, redis_url=redis_server_url)
     with LocalStack(options) as stack:
-        assert stack.identity is not None
-        id_token = sign_in(stack.base_url, stack.identity.client_id, stack.host_username, stack.host_password)
+        assert stack.user_pool is not None
+        id_token = sign_in(stack.base_url, stack.user_pool.client_id, stack.host_username, stack.host_password)
         upload = upload_question_set(stack.base_url, id_token, "nicknames.json", sample_set_json(QUESTIONS))
         assert upload.status == 201, upload.body
         opened = http_request(

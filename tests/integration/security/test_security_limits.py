@@ -16,7 +16,8 @@ import pytest
 import lambdas.signon.handler as signon_lambda
 from speedrun.http import JSON_BODY_LIMIT_BYTES
 from speedrun.signon.join_limit import KEY_TTL_S, WINDOW_MS, JoinLimiter, join_window_key, run_window_key
-from tests.support.signon import FakeLambdaContext, SignOnWorld, question, signon_world
+from tests.support.fakes import FakeLambdaContext
+from tests.support.signon import SignOnWorld, question, signon_world
 
 LIMIT = 5
 NOW_MS = 1_900_000_020_000

@@ -22,11 +22,11 @@ from speedrun.signon.service import (
     host_token_expiry_ms,
     participant_token_expiry_ms,
 )
+from tests.support.fakes import FakeLambdaContext
 from tests.support.signon import (
     HOST_SUB,
     OTHER_HOST_SUB,
     WS_URL,
-    FakeLambdaContext,
     SignOnWorld,
     question,
     signon_world,

@@ -1,4 +1,4 @@
-"""Join-flood protection that never refuses a classroom (http-api.md, Sign-on), through the sign-on
+"""Join-flood protection that never refuses a classroom (http-api.md; docs/signon-and-tokens.md), through the sign-on
 handler with the deployed defaults: real engine on Redis, requests as CloudFront hands them to the
 HTTP API (`sourceIp` is the edge, `CloudFront-Viewer-Address` the viewer). Every count here is
 exact and every request falls into one fixed window (the limiter's clock is pinned)."""
@@ -32,7 +32,8 @@ from speedrun.signon.join_limit import (
 from speedrun.signon.service import SignOnService
 from speedrun.signon.viewer import parse_viewer_address, viewer_of
 from speedrun.tokens import RunClaims
-from tests.support.signon import HOST_SUB, FakeLambdaContext, SignOnWorld, question, signon_world
+from tests.support.fakes import FakeLambdaContext
+from tests.support.signon import HOST_SUB, SignOnWorld, question, signon_world
 
 NOW_MS = 1_900_000_020_000
 """The start of a minute (so a 429 says `try again in 60 s`)."""

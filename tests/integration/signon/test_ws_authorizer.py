@@ -14,7 +14,8 @@ from speedrun.clock import now_ms
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
 from speedrun.signon.service import ConnectionAuthorizer
 from speedrun.tokens import AUDIENCE, ISSUER
-from tests.support.signon import FakeLambdaContext, SignOnWorld, question, signon_world
+from tests.support.fakes import FakeLambdaContext
+from tests.support.signon import SignOnWorld, question, signon_world
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/$connect"
 

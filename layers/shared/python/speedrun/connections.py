@@ -1,6 +1,6 @@
 """Pushing messages to WebSocket clients through API Gateway's `@connections` API.
 
-One `@connections` call per recipient per message (architecture.md, limits): a batch is many
+One `@connections` call per recipient per message (architecture.md, limits; docs/signon-and-tokens.md): a batch is many
 calls, sent in parallel on a bounded thread pool, optionally paced (`RateLimiter`). A stale
 connection (410 Gone) is reported so the caller can forget it; throttling is retried with jittered
 backoff; what still fails is reported as retryable (throttled, 5xx, network) or not, so one bad

@@ -1,4 +1,4 @@
-"""Domain errors. Each carries a protocol error code (protocol.md) and the HTTP status it maps to,
+"""Domain errors. Each carries a protocol error code (protocol.md; docs/engine.md) and the HTTP status it maps to,
 so handlers turn any of them into a WebSocket `error` frame or an HTTP error body the same way."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What every HTTP function shares: the resolver with the contract's error format, and the caller.
 
-http-api.md: errors are `{"error": {"code", "message"}}` with a fitting 4xx/5xx, and a 5xx never
+http-api.md (GET /api/openapi.json): errors are `{"error": {"code", "message"}}` with a fitting 4xx/5xx, and a 5xx never
 leaks a stack trace. Every HTTP handler module builds its resolver with `make_resolver()` and names
 it `app`, so the OpenAPI merge (`api_docs`) finds them all. The resolver refuses a body over its size
 limit (413) before anything parses it, and reads a route's body only in the media type the route

@@ -46,7 +46,7 @@ from speedrun.reporting.read_models import model_put, player_game_puts, run_read
 from speedrun.tables import MODELS
 
 LOCAL_STACK_REGION = "us-east-1"
-"""The local stack's region (`StackOptions.region`): its tables and user pool live there in moto."""
+"""The local stack's region (`LocalStackOptions.region`): its tables and user pool live there in moto."""
 LOCAL_HOST = "local-host"
 LOCAL_HOST_USERNAME = "host"
 """The local stack's host account (`local_stack.aws.HOST_USERNAME`; the shared layer cannot import the local stack)."""

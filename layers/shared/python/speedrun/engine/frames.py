@@ -1,4 +1,4 @@
-"""Server -> client frames (protocol.md) built from the scripts' replies.
+"""Server -> client frames (protocol.md; docs/engine.md, Frames) built from the scripts' replies.
 
 Times are epoch milliseconds, except fields named `*_at`, which are ISO-8601 (protocol envelope rule).
 """

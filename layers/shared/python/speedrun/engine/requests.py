@@ -1,4 +1,4 @@
-"""The WebSocket envelope and each action's fields (protocol.md), validated at the edge.
+"""The WebSocket envelope and each action's fields (protocol.md; docs/engine.md), validated at the edge.
 
 Anything malformed is refused with `bad_request` before Redis is touched, so it changes nothing.
 Option indexes are checked against the question (range, count) in the script, which has it.

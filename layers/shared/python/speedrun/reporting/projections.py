@@ -148,7 +148,7 @@ def _iso(ms: int | None) -> str | None:
 
 def _ranks(run: _Run) -> dict[str, int]:
     """Final ranks: the `run_completed` leaderboard (what participants were told), else the rule of
-    protocol.md (score descending, total elapsed ascending, join order) over the present participants."""
+    protocol.md (docs/engine.md, Rank: score descending, elapsed ascending, join order) over those present."""
     if run.leaderboard:
         return {entry["participant_id"]: int(entry["rank"]) for entry in run.leaderboard}
     present = [p for p in run.participants.values() if not p.kicked]

@@ -1,4 +1,4 @@
-"""Sign-on (http-api.md, Sign-on): open a speed-run, join one, and check a run token at $connect
+"""Sign-on (http-api.md, Sign-on; GET /api/openapi.json): open a speed-run, join one, and check a run token at $connect
 (docs/signon-and-tokens.md).
 
 Nothing is re-exported here: a handler imports the modules it uses, and pays for no others

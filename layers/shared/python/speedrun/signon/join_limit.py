@@ -1,4 +1,4 @@
-"""Join-flood protection that never refuses a classroom (http-api.md, Sign-on).
+"""Join-flood protection that never refuses a classroom (http-api.md, Sign-on; docs/signon-and-tokens.md).
 
 A whole school behind one public address (a NAT; deployed, also every viewer near one CloudFront
 edge) must be able to fill a run within a minute, so nothing here caps successful joins below the

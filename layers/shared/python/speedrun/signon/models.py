@@ -1,4 +1,4 @@
-"""Sign-on request and reply bodies (http-api.md, Sign-on). Unknown fields are refused, and every
+"""Sign-on request and reply bodies (http-api.md; docs/signon-and-tokens.md). Unknown fields are refused, and every
 problem names its field, so a client sees exactly what to fix; no text field takes a lone surrogate
 (`speedrun.text.UnicodeModel`)."""
 
