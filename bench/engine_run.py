@@ -29,14 +29,14 @@ import redis
 
 import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
-from speedrun.connections import Push, SendReport, encode_message
+from speedrun.adapters.connections import Push, SendReport, encode_message
+from speedrun.adapters.queues import JobQueues
 from speedrun.engine.frames import HOST_NOTIFICATIONS
 from speedrun.engine.models import HOST, PARTICIPANT, Joined
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.fanout.deliveries import push_deliveries
 from speedrun.fanout.publisher import SQS_BATCH_ENTRIES
-from speedrun.queues import JobQueues
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
 from tests.support.durable_stores import durable_stores, poll_once

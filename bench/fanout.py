@@ -50,7 +50,8 @@ from pydantic import TypeAdapter
 from bench import cost
 from bench.engine_run import CountingPusher, message_units
 from speedrun import manifest
-from speedrun.connections import ConnectionsPusher, Push, RateLimiter, SendReport
+from speedrun.adapters.connections import ConnectionsPusher, Push, RateLimiter, SendReport
+from speedrun.adapters.queues import JobQueues
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
@@ -63,7 +64,6 @@ from speedrun.fanout.service import (
     DeliveryReport,
     FanOutService,
 )
-from speedrun.queues import JobQueues
 from speedrun.reporting.reporter import run_puts
 from tests.support.engine_harness import CountingRedis, make_questions, run_config
 from tests.support.fakes import RecordingPusher

@@ -1,7 +1,7 @@
 """AWS emulation: moto's server in-process on a loopback port, and the resources the CDK app would create.
 
 Everything is built from the same declarations the CDK app reads: tables from the pynamodb models
-(`speedrun.tables.create_all`), queues and their dead-letter queues from `manifest.QUEUES`, the
+(`speedrun.adapters.tables.create_all`), queues and their dead-letter queues from `manifest.QUEUES`, the
 run-token secret, and a Cognito user pool + web client (USER_PASSWORD_AUTH) with a host account.
 """
 
@@ -24,8 +24,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
 from speedrun import manifest
+from speedrun.adapters.tables import MODELS
 from speedrun.manifest import FunctionSpec, QueueSpec
-from speedrun.tables import MODELS
 
 logger = logging.getLogger("local_stack.aws")
 

@@ -33,8 +33,8 @@ from starlette.websockets import WebSocket, WebSocketState
 from infra.security_headers import content_security_policy, response_headers
 from local_stack import events
 from local_stack.runtime.service import FunctionError, LambdaService
+from speedrun.adapters.identity import CognitoVerifier
 from speedrun.clock import iso_from_ms
-from speedrun.identity import CognitoVerifier
 from speedrun.manifest import Auth, FunctionSpec, HttpRoute
 
 logger = logging.getLogger("local_stack.gateway")

@@ -27,11 +27,11 @@ from local_stack.runtime.definitions import FunctionDefinition, read_functions, 
 from local_stack.runtime.environment import Launch
 from local_stack.runtime.service import DEFAULT_MAX_ENVIRONMENTS, LambdaService
 from speedrun import manifest
-from speedrun.identity import cognito_verifier_from_settings
+from speedrun.adapters.identity import cognito_verifier_from_settings
+from speedrun.adapters.tables import MODELS, create_all
+from speedrun.adapters.tokens import ensure_token_secret
 from speedrun.manifest import FunctionSpec, QueueSpec
 from speedrun.settings import get_settings
-from speedrun.tables import MODELS, create_all
-from speedrun.tokens import ensure_token_secret
 
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("local_stack")

@@ -6,7 +6,7 @@ Both are cluster-mode and TLS-only, so the functions always get `rediss://` and 
 Both accept only an RBAC user group: the `default` user is disabled and the one enabled user's
 password is generated into a Secrets Manager secret (`{"username", "password"}`), which the
 ElastiCache user reads through a dynamic reference: no password in the template or in any
-environment variable. Functions get the secret's ARN and read it (speedrun.redis_client).
+environment variable. Functions get the secret's ARN and read it (speedrun.adapters.redis_client).
 """
 
 from __future__ import annotations

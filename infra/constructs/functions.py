@@ -180,7 +180,7 @@ class Functions(Construct):
             pattern = self._resources.tables.index_arn_pattern(table)
             if pattern is not None:
                 reasons[f"AwsSolutions-IAM5[Resource::{pattern}]"] = (
-                    f"The {table} table's own secondary indexes (speedrun.tables), queried by index name."
+                    f"The {table} table's own secondary indexes (speedrun.adapters.tables), queried by index name."
                 )
         if spec.needs.push_to_connections:
             websocket = self._resources.websocket

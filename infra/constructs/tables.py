@@ -1,4 +1,4 @@
-"""Every DynamoDB table, built from its pynamodb model (`speedrun.tables.MODELS`): one declaration."""
+"""Every DynamoDB table, built from its pynamodb model (`speedrun.adapters.tables.MODELS`): one declaration."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pynamodb.models import Model
 
 from infra import names
 from infra.nag import logical_id
-from speedrun import tables as models
+from speedrun.adapters import tables as models
 from speedrun.manifest import Access
 
 ATTRIBUTE_TYPES = {

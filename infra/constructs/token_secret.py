@@ -1,7 +1,7 @@
 """The run-token signing keys (sign-on signs `host_token`/`participant_token`; the authorizer verifies).
 
 The keyring secret's value is `{"current": "<kid>", "keys": {"<kid>": "<key>", ...}}`, the shape
-`speedrun.tokens.Keyring` reads: `current` names the key that signs new tokens, every kid in `keys`
+`speedrun.adapters.tokens.Keyring` reads: `current` names the key that signs new tokens, every kid in `keys`
 still verifies. CloudFormation can only generate a top-level JSON member, so a seed secret holds the
 generated first key (64 letters and digits, read as base64: 48 bytes) and the keyring embeds it with
 a `{{resolve:secretsmanager:...}}` dynamic reference; the key never appears in the template. Only

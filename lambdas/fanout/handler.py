@@ -15,12 +15,12 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Json
 
-from speedrun.connections import ConnectionsPusher, RateLimiter
+from speedrun.adapters.connections import ConnectionsPusher, RateLimiter
+from speedrun.adapters.redis_client import redis_from_settings
 from speedrun.engine.store import RunEngine
 from speedrun.fanout.deliveries import Delivery
 from speedrun.fanout.publisher import FanOutQueue
 from speedrun.fanout.service import POST_THREADS, PUSHES_PER_SECOND, DeliveryReport, FanOutService
-from speedrun.redis_client import redis_from_settings
 from speedrun.settings import get_settings
 from speedrun.tracing import lambda_tracer
 

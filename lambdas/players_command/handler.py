@@ -11,9 +11,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from speedrun.adapters.queues import JobQueues
 from speedrun.http import caller_sub, error_responses, make_resolver
 from speedrun.players.commands import HANDLE_PATTERN, PlayerCommands, ProfileBody, ProgressBody
-from speedrun.queues import JobQueues
 from speedrun.tracing import lambda_tracer
 
 logger = Logger()

@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from speedrun.adapters.tables import IdempotencyModel
 from speedrun.players.worker import PlayerWorker, idempotency_config, make_idempotent_apply, process_player_commands
-from speedrun.tables import IdempotencyModel
 from speedrun.tracing import lambda_tracer
 
 logger = Logger()

@@ -10,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from speedrun.adapters.redis_client import redis_from_settings
 from speedrun.engine.store import RunEngine
-from speedrun.redis_client import redis_from_settings
 from speedrun.reporting.batch_writer import BatchWriter, dynamodb_client
 from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.reporting.reporter import Reporter, process_completion_jobs

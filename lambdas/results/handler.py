@@ -12,16 +12,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from speedrun.adapters.identity import bearer_token, signed_in_sub
+from speedrun.adapters.redis_client import redis_from_settings
+from speedrun.adapters.tokens import RunTokens, run_tokens_from_settings
 from speedrun.http import caller_sub, error_responses, make_resolver
-from speedrun.identity import bearer_token, signed_in_sub
 from speedrun.players.queries import read_profile
-from speedrun.redis_client import redis_from_settings
 from speedrun.reporting.access import ResultsReader, host_results, player_games_for, results_csv
 from speedrun.reporting.csv_export import csv_filename
 from speedrun.reporting.host_runs import list_host_runs, read_run_summary
 from speedrun.reporting.live_runs import LiveRunReader
 from speedrun.reporting.views import HostResults, PlayerGamePage, SpeedRunPage, SpeedRunSummary
-from speedrun.tokens import RunTokens, run_tokens_from_settings
 from speedrun.tracing import lambda_tracer
 
 logger = Logger()

@@ -11,8 +11,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from speedrun.adapters.identity import signed_in_sub
 from speedrun.http import caller_sub, error_responses, make_resolver
-from speedrun.identity import signed_in_sub
 from speedrun.signon.join_limit import (
     JOINS_PER_EXTRA_REFUSAL,
     REFUSALS_PER_VIEWER_PER_RUN,

@@ -1,7 +1,7 @@
 """Redis stopped mid-run and started again (a private `redis-server` keeping an append-only file,
 restarted on the same port): every action during the outage is answered `unavailable` (and a
 reconnect 503), nothing changes, clients retry after the restart on the same production client
-(`speedrun.redis_client`: short timeouts, retries, reconnect), and every answer that got an
+(`speedrun.adapters.redis_client`: short timeouts, retries, reconnect), and every answer that got an
 `answer_result` is in the durable results the reporter writes to (moto) DynamoDB. The reporter
 itself meets the outage too: its job fails, stays on the queue, and succeeds once Redis is back."""
 
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from speedrun import manifest
+from speedrun.adapters.redis_client import redis_from_settings
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
-from speedrun.redis_client import redis_from_settings
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.read_models import read_results_view
 from speedrun.reporting.reporter import Reporter, process_completion_jobs

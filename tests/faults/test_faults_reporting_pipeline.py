@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from speedrun import manifest, tables
+from speedrun import manifest
+from speedrun.adapters import tables
 from speedrun.engine.keys import run_keys
 from speedrun.errors import NotFound
 from speedrun.reporting.batch_writer import MAX_BATCH, BatchWriter

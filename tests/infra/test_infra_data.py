@@ -8,7 +8,7 @@ import pytest
 
 from infra.constructs.tables import key_schema
 from speedrun import manifest
-from speedrun import tables as models
+from speedrun.adapters import tables as models
 from tests.infra.infra_template import Synth, referenced_ids
 
 

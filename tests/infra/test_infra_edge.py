@@ -8,7 +8,7 @@ from typing import Any
 from infra import names, security_headers
 from infra.constructs.edge import WEBSOCKET_HEADERS
 from speedrun import manifest
-from speedrun.tokens import Keyring
+from speedrun.adapters.tokens import Keyring
 from tests.infra.infra_template import Synth, referenced_ids
 
 MANAGED_CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"

@@ -16,7 +16,8 @@ import boto3
 from moto import mock_aws
 
 from local_stack.aws import create_queues
-from speedrun import manifest, tables
+from speedrun import manifest
+from speedrun.adapters import tables
 
 READ_MODEL_TABLES = (
     manifest.RUNS,

@@ -21,11 +21,11 @@ from moto import mock_aws
 
 import lambdas.speedrun.handler as speedrun_lambda
 from speedrun import manifest
+from speedrun.adapters.queues import JobQueues
 from speedrun.engine.keys import join_code_key, run_keys
 from speedrun.engine.models import HOST, PARTICIPANT, FrozenQuestion, RunConfig
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
-from speedrun.queues import JobQueues
 from tests.support import redis_state
 from tests.support.fakes import FakeLambdaContext, RecordingPusher
 from tests.support.fanout import InProcessFanOut

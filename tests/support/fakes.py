@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from speedrun.connections import Push, SendReport
+from speedrun.adapters.connections import Push, SendReport
 
 
 class RecordingPusher:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from speedrun.connections import Push, Pusher
+from speedrun.adapters.connections import Push, Pusher
 from speedrun.engine.store import RunEngine
 from speedrun.fanout.deliveries import Delivery, FlushDelivery, push_deliveries
 from speedrun.fanout.service import DeliveryReport, FanOutService

@@ -8,10 +8,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from speedrun.adapters.queues import JobQueues
 from speedrun.engine.models import HOST, PARTICIPANT, Caller, FrozenQuestion, RunConfig
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
-from speedrun.queues import JobQueues
 from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
 

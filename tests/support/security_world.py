@@ -21,10 +21,10 @@ from local_stack import aws, client
 from local_stack.client import HttpReply, bearer, http_request
 from local_stack.demo import demo_question_set
 from local_stack.stack import LocalStack, LocalStackOptions
+from speedrun.adapters.tables import MODELS
+from speedrun.adapters.tokens import AUDIENCE, ISSUER, Keyring
 from speedrun.clock import now_ms
 from speedrun.signon.join_limit import join_window_key
-from speedrun.tables import MODELS
-from speedrun.tokens import AUDIENCE, ISSUER, Keyring
 from tests.support.redis_state import contents
 
 JOIN_COUNTER_PREFIX = join_window_key("", 0).split(":", 1)[0] + ":"

@@ -15,13 +15,13 @@ import boto3
 import redis
 from moto import mock_aws
 
+from speedrun.adapters.tables import QuestionSetModel
+from speedrun.adapters.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from speedrun.engine.store import RunEngine
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
 from speedrun.question_sets.service import QuestionSetService, load_questions
 from speedrun.question_sets.store import FolderQuestionStore
 from speedrun.signon.service import SignOnService
-from speedrun.tables import QuestionSetModel
-from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
 

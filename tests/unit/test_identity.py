@@ -1,4 +1,4 @@
-"""speedrun.identity: the Cognito ID token checks (signature by kid, exp, iss, aud, token_use), the
+"""speedrun.adapters.identity: the Cognito ID token checks (signature by kid, exp, iss, aud, token_use), the
 JWKS cache, and the bearer/algorithm helpers. The JWKS is served from memory (no network)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from speedrun.adapters.identity import CognitoVerifier, bearer_token, stringify_claims, token_algorithm
 from speedrun.errors import Unauthorized
-from speedrun.identity import CognitoVerifier, bearer_token, stringify_claims, token_algorithm
 
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_pool"
 CLIENT_ID = "web-client-id"

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from speedrun import manifest
-from speedrun.tables import MODELS
+from speedrun.adapters.tables import MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 

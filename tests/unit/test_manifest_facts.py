@@ -17,10 +17,10 @@ from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 
 from local_stack import aws
 from speedrun import manifest
+from speedrun.adapters.queues import JobQueues
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.manifest import FunctionSpec, QueueSpec
-from speedrun.queues import JobQueues
 from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import ManualClock

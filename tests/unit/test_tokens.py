@@ -12,9 +12,7 @@ import jwt
 import pytest
 from moto import mock_aws
 
-from speedrun.clock import now_ms
-from speedrun.errors import Forbidden, Unauthorized, Unavailable
-from speedrun.tokens import (
+from speedrun.adapters.tokens import (
     AUDIENCE,
     ISSUER,
     Keyring,
@@ -25,6 +23,8 @@ from speedrun.tokens import (
     ensure_token_secret,
     new_key_value,
 )
+from speedrun.clock import now_ms
+from speedrun.errors import Forbidden, Unauthorized, Unavailable
 
 SECRET_ID = "speedrun/test/token-keys"
 DAY_MS = 24 * 3600 * 1000

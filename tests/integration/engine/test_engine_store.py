@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from speedrun.adapters.redis_client import redis_from_settings
 from speedrun.engine.keys import join_code_key, run_keys
 from speedrun.engine.models import Joined
 from speedrun.engine.store import JOIN_CODE_ALPHABET, LOBBY_TTL_MS, RunEngine
 from speedrun.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, Unavailable
-from speedrun.redis_client import redis_from_settings
 from speedrun.settings import Settings
 from tests.support.engine_harness import Client, EngineWorld, engine_queues, make_questions, run_config
 from tests.support.redis_server import free_port

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import lambdas.speedrun.handler as speedrun_lambda
-from speedrun.connections import Push, SendReport
+from speedrun.adapters.connections import Push, SendReport
 from speedrun.engine.keys import run_keys
 from speedrun.engine.scripts import SCRIPT_NAMES, script_source
 from speedrun.engine.service import SpeedRunService

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from local_stack.client import COALESCED_LISTS
+from speedrun.adapters.connections import Push, SendReport
 from speedrun.clock import iso_from_ms
-from speedrun.connections import Push, SendReport
 from tests.support.engine_harness import Client, EngineWorld, drain, engine_queues, make_questions
 
 QUESTIONS = 10

@@ -14,8 +14,8 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
-from speedrun import connections
-from speedrun.connections import ConnectionsPusher, Push, RateLimiter
+from speedrun.adapters import connections
+from speedrun.adapters.connections import ConnectionsPusher, Push, RateLimiter
 from tests.support.connections_endpoint import connections_endpoint
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from speedrun.connections import Push, SendReport
+from speedrun.adapters.connections import Push, SendReport
 from speedrun.fanout.deliveries import RECIPIENTS_PER_DELIVERY
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
 

@@ -44,7 +44,7 @@ from local_stack.runtime.environment import Report
 from local_stack.runtime.service import FunctionError, LambdaService
 from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun import manifest
-from speedrun.identity import stringify_claims
+from speedrun.adapters.identity import stringify_claims
 from speedrun.manifest import Auth, FunctionSpec
 from speedrun.players.queries import read_profile
 from speedrun.reporting.read_models import read_summary

@@ -17,7 +17,7 @@ import pytest
 from botocore.config import Config
 
 import lambdas.speedrun.handler as speedrun_lambda
-from speedrun.connections import ConnectionsPusher
+from speedrun.adapters.connections import ConnectionsPusher
 from speedrun.engine.service import SpeedRunService
 from tests.support.connections_endpoint import connections_endpoint
 from tests.support.engine_harness import Client, EngineWorld, engine_queues

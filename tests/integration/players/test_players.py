@@ -13,10 +13,10 @@ import lambdas.players_command.handler as players_command
 import lambdas.players_worker.handler as players_worker
 import lambdas.results.handler as results_lambda
 from speedrun import events, manifest
+from speedrun.adapters.tables import PlayerModel, PlayerProgressModel
 from speedrun.players.commands import PlayerCommand, PlayerCommands, ProfileBody, ProgressBody
 from speedrun.players.worker import PlayerWorker
 from speedrun.reporting import event_store
-from speedrun.tables import PlayerModel, PlayerProgressModel
 from tests.support.durable_stores import (
     MotoQueues,
     durable_stores,

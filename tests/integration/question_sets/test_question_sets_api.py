@@ -12,12 +12,12 @@ import pytest
 from moto import mock_aws
 
 import lambdas.question_sets.handler as question_sets_function
-from speedrun import tables
+from speedrun.adapters import tables
+from speedrun.adapters.tables import QuestionSetModel
 from speedrun.errors import NotFound, Unavailable
 from speedrun.question_sets.models import MAX_FILE_BYTES
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
 from speedrun.question_sets.service import load_questions
-from speedrun.tables import QuestionSetModel
 from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import (
     BOUNDARY,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 import lambdas.question_sets.handler as question_sets_function
-from speedrun import tables
-from speedrun.tables import QuestionSetModel
+from speedrun.adapters import tables
+from speedrun.adapters.tables import QuestionSetModel
 from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import body_of, question_store_at, sample_question, upload_event
 

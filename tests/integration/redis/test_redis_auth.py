@@ -13,7 +13,7 @@ import redis
 from moto import mock_aws
 
 from speedrun import manifest
-from speedrun.redis_client import SecretCredentialProvider, redis_from_settings
+from speedrun.adapters.redis_client import SecretCredentialProvider, redis_from_settings
 from speedrun.settings import Settings
 from tests.support.redis_server import private_redis
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from speedrun import manifest
-from speedrun.redis_client import redis_from_settings
+from speedrun.adapters.redis_client import redis_from_settings
 from speedrun.settings import Settings
 
 CALLERS = 200

@@ -21,19 +21,19 @@ from redis.retry import Retry
 import lambdas.reporter.handler as reporter_lambda
 from local_stack.redis_backend import CACHE_USER, LocalRedis
 from speedrun import manifest
+from speedrun.adapters.queues import JobQueues
+from speedrun.adapters.redis_client import SecretCredentialProvider, redis_from_settings
+from speedrun.adapters.tokens import ensure_token_secret
 from speedrun.engine.keys import join_code_key, run_keys
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.errors import Conflict, NotFound
 from speedrun.question_sets.service import default_service
-from speedrun.queues import JobQueues
-from speedrun.redis_client import SecretCredentialProvider, redis_from_settings
 from speedrun.reporting.read_models import read_summary
 from speedrun.settings import get_settings
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
 from speedrun.signon.service import ConnectionAuthorizer, SignOnService
-from speedrun.tokens import ensure_token_secret
 from tests.support.durable_stores import MotoQueues, poll_once, queue_depth
 from tests.support.durable_stores import client as shared_client
 from tests.support.engine_harness import make_questions, run_config

@@ -14,20 +14,20 @@ import pytest
 import redis
 
 import lambdas.results.handler as results_lambda
+from speedrun.adapters.queues import JobQueues
+from speedrun.adapters.tables import PlayerGameModel, PlayerModel
+from speedrun.adapters.tokens import RunTokens
 from speedrun.engine.models import HOST as HOST_ROLE
 from speedrun.engine.models import Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.question_sets.models import Question, StoredQuestionSet
-from speedrun.queues import JobQueues
 from speedrun.reporting import projections
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.live_runs import HostRunIndex, LiveRunReader, host_runs_key
 from speedrun.reporting.reporter import Reporter
 from speedrun.signon.models import CreateSpeedRunRequest
 from speedrun.signon.service import SignOnService
-from speedrun.tables import PlayerGameModel, PlayerModel
-from speedrun.tokens import RunTokens
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import MotoQueues, client
 from tests.support.fakes import FakeLambdaContext, RecordingPusher

@@ -16,17 +16,17 @@ from redis.crc import key_slot
 import lambdas.reporter.handler as reporter_lambda
 import lambdas.results.handler as results_lambda
 from speedrun import manifest
+from speedrun.adapters.queues import JobQueues
+from speedrun.adapters.tokens import ensure_token_secret
 from speedrun.engine.keys import run_keys
 from speedrun.engine.models import HOST, Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.question_sets.service import default_service
-from speedrun.queues import JobQueues
 from speedrun.reporting.live_runs import host_runs_key
 from speedrun.settings import get_settings
 from speedrun.signon.models import CreateSpeedRunRequest
 from speedrun.signon.service import SignOnService
-from speedrun.tokens import ensure_token_secret
 from tests.integration.redis.test_redis_cluster_tls import cluster, deployed  # noqa: F401 (fixtures)
 from tests.support.durable_stores import MotoQueues, poll_once
 from tests.support.durable_stores import client as shared_client

@@ -12,6 +12,7 @@ import pytest
 
 from local_stack.redis_backend import free_port
 from speedrun import manifest
+from speedrun.adapters.tables import MODELS
 from speedrun.players.commands import PlayerCommand, PlayerCommands, ProfileBody, ProgressBody
 from speedrun.players.worker import PlayerWorker
 from speedrun.replay import (
@@ -26,7 +27,6 @@ from speedrun.replay import (
 )
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.reporter import Reporter
-from speedrun.tables import MODELS
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import READ_MODEL_TABLES, MotoQueues, client, durable_stores, scan, scan_all, wipe
 from tests.support.simulated_run import START_MS, simulate_run

@@ -28,6 +28,7 @@ from local_stack.client import HttpReply, bearer, http_request
 from local_stack.redis_backend import free_port
 from local_stack.stack import LocalStack, LocalStackOptions
 from speedrun import manifest
+from speedrun.adapters.tables import MODELS
 from speedrun.events import RUN_CREATED, player_aggregate, run_aggregate
 from speedrun.players.commands import PlayerCommand
 from speedrun.players.worker import command_event, profile_model
@@ -36,7 +37,6 @@ from speedrun.reporting import event_store, projections, views
 from speedrun.reporting.csv_export import csv_filename, csv_rows, to_csv
 from speedrun.reporting.read_models import model_put
 from speedrun.reporting.reporter import run_puts
-from speedrun.tables import MODELS
 from tests.support.simulated_run import START_MS, simulate_run
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,15 +11,15 @@ from typing import Any
 import boto3
 
 from speedrun import manifest
+from speedrun.adapters.queues import JobQueues
+from speedrun.adapters.tables import EventModel
 from speedrun.engine.store import RunEngine
 from speedrun.events import run_aggregate
-from speedrun.queues import JobQueues
 from speedrun.reporting import views
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.csv_export import to_csv
 from speedrun.reporting.read_models import read_csv_rows, read_player_games, read_results_view, read_summary
 from speedrun.reporting.reporter import Reporter, process_completion_jobs, run_puts
-from speedrun.tables import EventModel
 from tests.support.durable_stores import MotoQueues, poll_once, queue_depth, scan, scan_all, sqs_event
 from tests.support.durable_stores import client as shared_client
 from tests.support.fakes import RecordingPusher

@@ -12,8 +12,8 @@ from botocore.exceptions import ClientError
 
 import lambdas.reporter.handler as reporter_lambda
 from speedrun import manifest
+from speedrun.adapters.queues import JobQueues
 from speedrun.engine.store import RunEngine
-from speedrun.queues import JobQueues
 from speedrun.reporting import projections, views
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.read_models import read_results_view, read_summary

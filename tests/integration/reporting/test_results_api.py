@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 import lambdas.results.handler as results_lambda
+from speedrun.adapters.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from speedrun.clock import now_ms
 from speedrun.reporting import csv_export, projections, views
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.reporter import Reporter
 from speedrun.reporting.views import RunSettings
-from speedrun.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from tests.support.completed_runs import CompletedRuns
 from tests.support.durable_stores import MotoQueues, client, durable_stores
 from tests.support.fakes import FakeLambdaContext

@@ -22,7 +22,7 @@ from moto import mock_aws
 import lambdas.players_command.handler as players_lambda
 import lambdas.question_sets.handler as question_sets_lambda
 import lambdas.signon.handler as signon_lambda
-from speedrun import tables
+from speedrun.adapters import tables
 from speedrun.http import ErrorBody
 from speedrun.text import MAX_JSON_DEPTH
 from tests.support.engine_harness import Client, EngineWorld, engine_queues

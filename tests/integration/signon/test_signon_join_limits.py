@@ -16,6 +16,7 @@ from redis.crc import key_slot
 
 import lambdas.signon.handler as signon_lambda
 from speedrun import manifest
+from speedrun.adapters.tokens import RunClaims
 from speedrun.engine.keys import run_keys
 from speedrun.errors import Conflict, Forbidden, NotFound, Unavailable
 from speedrun.settings import Settings
@@ -31,7 +32,6 @@ from speedrun.signon.join_limit import (
 )
 from speedrun.signon.service import SignOnService
 from speedrun.signon.viewer import parse_viewer_address, viewer_of
-from speedrun.tokens import RunClaims
 from tests.support.fakes import FakeLambdaContext
 from tests.support.signon import HOST_SUB, SignOnWorld, question, signon_world
 

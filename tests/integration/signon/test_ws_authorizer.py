@@ -10,10 +10,10 @@ import jwt
 import pytest
 
 import lambdas.ws_authorizer.handler as authorizer_lambda
+from speedrun.adapters.tokens import AUDIENCE, ISSUER
 from speedrun.clock import now_ms
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
 from speedrun.signon.service import ConnectionAuthorizer
-from speedrun.tokens import AUDIENCE, ISSUER
 from tests.support.fakes import FakeLambdaContext
 from tests.support.signon import SignOnWorld, question, signon_world
 

@@ -80,7 +80,7 @@ class Needs:
     ws_url: bool = False
     """Tell clients the WebSocket API's URL (sign-on's replies)."""
     cognito_tokens: bool = False
-    """Verify Cognito ID tokens in the function (speedrun.identity), on routes API Gateway lets through
+    """Verify Cognito ID tokens in the function (speedrun.adapters.identity), on routes API Gateway lets through
     unverified: the function gets the pool's issuer and client id."""
 
 
@@ -123,7 +123,7 @@ class FunctionSpec:
         return self.needs.redis or self.needs.question_store is not None
 
 
-# --- tables (logical names; the key schemas live on the pynamodb models in speedrun.tables) ---
+# --- tables (logical names; the key schemas live on the pynamodb models in speedrun.adapters.tables) ---
 QUESTION_SETS = "question_sets"
 EVENTS = "events"
 RUNS = "runs"

@@ -30,6 +30,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from speedrun.adapters.tables import MODELS
 from speedrun.errors import NotFound
 from speedrun.events import (
     GAME_COMPLETED,
@@ -43,7 +44,6 @@ from speedrun.players.worker import profile_model, progress_model
 from speedrun.reporting import event_store, projections
 from speedrun.reporting.batch_writer import BatchWriter, PutRequest, dynamodb_client
 from speedrun.reporting.read_models import model_put, player_game_puts, run_read_model_puts
-from speedrun.tables import MODELS
 
 LOCAL_STACK_REGION = "us-east-1"
 """The local stack's region (`LocalStackOptions.region`): its tables and user pool live there in moto."""

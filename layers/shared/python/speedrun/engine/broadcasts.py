@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from speedrun.connections import Push
+from speedrun.adapters.connections import Push
 from speedrun.engine import frames
 from speedrun.engine.models import HOST
 

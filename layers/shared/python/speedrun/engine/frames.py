@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from speedrun.adapters.connections import encode_message
 from speedrun.clock import iso_from_ms
-from speedrun.connections import encode_message
 
 PARTICIPANT_BOARD_SIZE = 10
 """Participants see the top 10 (pushed boards, `top` on every `answer_result`); the host sees everyone

@@ -19,7 +19,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from speedrun.connections import ConnectionsPusher, Push, Pusher
+from speedrun.adapters.connections import ConnectionsPusher, Push, Pusher
+from speedrun.adapters.queues import JobQueues
+from speedrun.adapters.redis_client import redis_from_settings
 from speedrun.engine import broadcasts, frames
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.requests import (
@@ -35,8 +37,6 @@ from speedrun.engine.store import RunEngine
 from speedrun.errors import BadRequest, DomainError, Forbidden, NotRunning, Unavailable
 from speedrun.fanout.publisher import FanOut, FanOutQueue
 from speedrun.manifest import WsAction
-from speedrun.queues import JobQueues
-from speedrun.redis_client import redis_from_settings
 from speedrun.reporting import views
 from speedrun.settings import get_settings
 

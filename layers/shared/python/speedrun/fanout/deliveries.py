@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from speedrun.connections import Push, encode_message
+from speedrun.adapters.connections import Push, encode_message
 
 RECIPIENTS_PER_DELIVERY = 500
 """With the event source's batch size (manifest), what one fan-out invocation posts at most: at its

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import boto3
 
 from speedrun import manifest
-from speedrun.connections import Push
+from speedrun.adapters.connections import Push
 from speedrun.fanout.deliveries import FlushDelivery, push_deliveries
 from speedrun.settings import Settings, get_settings
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 
-from speedrun.connections import Push, Pusher
+from speedrun.adapters.connections import Push, Pusher
 from speedrun.engine import broadcasts
 from speedrun.engine.store import RunEngine
 from speedrun.fanout.deliveries import RECIPIENTS_PER_DELIVERY, FlushDelivery, PushDelivery

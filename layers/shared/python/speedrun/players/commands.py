@@ -21,9 +21,9 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
+from speedrun.adapters.tables import PlayerModel
 from speedrun.clock import now_ms
 from speedrun.errors import Forbidden
-from speedrun.tables import PlayerModel
 from speedrun.text import UnicodeModel
 
 HANDLE_PATTERN = r"^[a-z0-9][a-z0-9_-]{2,31}$"
@@ -104,7 +104,7 @@ IDEMPOTENCY_KEY_JMESPATH = "[kind, handle, owner, request_id]"
 
 
 class PlayerCommandQueue(Protocol):
-    """The part of `speedrun.queues.JobQueues` the command side uses."""
+    """The part of `speedrun.adapters.queues.JobQueues` the command side uses."""
 
     def send_player_command(self, handle: str, deduplication_id: str, body: dict[str, Any]) -> None: ...
 

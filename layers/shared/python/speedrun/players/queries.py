@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from speedrun.adapters.tables import PlayerModel
 from speedrun.errors import NotFound
-from speedrun.tables import PlayerModel
 
 
 def read_profile(handle: str) -> dict[str, Any]:

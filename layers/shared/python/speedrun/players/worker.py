@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pynamodb.exceptions import PutError, UpdateError
 
+from speedrun.adapters.tables import PlayerModel, PlayerProgressModel
 from speedrun.clock import iso_from_ms
 from speedrun.errors import Forbidden
 from speedrun.events import PROFILE_UPSERTED, PROGRESS_RECORDED, player_aggregate, player_event_seq
@@ -36,7 +37,6 @@ from speedrun.players.commands import (
     check_owner,
 )
 from speedrun.reporting import event_store
-from speedrun.tables import PlayerModel, PlayerProgressModel
 
 logger = Logger(child=True)
 

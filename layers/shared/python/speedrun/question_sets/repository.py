@@ -7,9 +7,9 @@ from typing import Protocol
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from speedrun.adapters.tables import QuestionSetModel
 from speedrun.errors import Unavailable
 from speedrun.question_sets.models import StoredQuestionSet
-from speedrun.tables import QuestionSetModel
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,11 @@ from speedrun.reporting.views import HostResults, PlayerGamePage
 from speedrun.roles import HOST
 
 if TYPE_CHECKING:
-    from speedrun.tokens import RunClaims
+    from speedrun.adapters.tokens import RunClaims
 
 
 class TokenVerifier(Protocol):
-    """The part of `speedrun.tokens.RunTokens` the results read needs."""
+    """The part of `speedrun.adapters.tokens.RunTokens` the results read needs."""
 
     def verify(self, token: str | None) -> RunClaims: ...
 

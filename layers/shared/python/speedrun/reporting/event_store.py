@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from speedrun.adapters.tables import EventModel
 from speedrun.reporting.batch_writer import PutRequest
-from speedrun.tables import EventModel
 
 
 def event_model(aggregate_id: str, event: dict[str, Any]) -> EventModel:

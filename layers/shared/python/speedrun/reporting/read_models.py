@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from speedrun.adapters.tables import PlayerGameModel, PlayerModel, ResultModel, RunModel
 from speedrun.cursors import decode_key_cursor, encode_key_cursor
 from speedrun.errors import NotFound
 from speedrun.reporting import projections
@@ -21,7 +22,6 @@ from speedrun.reporting.views import (
     host_results_from,
     participant_results_from,
 )
-from speedrun.tables import PlayerGameModel, PlayerModel, ResultModel, RunModel
 
 _RESULT_FIELDS = (
     "participant_id",

@@ -31,11 +31,11 @@ from typing import NoReturn
 import redis
 from aws_lambda_powertools import Logger
 
+from speedrun.adapters.redis_client import RedisClient
 from speedrun.clock import now_ms
 from speedrun.engine.keys import RUN_KEY_PARTS, run_keys
 from speedrun.engine.scripts import redis_errors_as_unavailable
 from speedrun.errors import DomainError, NotFound, RateLimited
-from speedrun.redis_client import RedisClient
 
 logger = Logger(child=True)
 

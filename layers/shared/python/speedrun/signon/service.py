@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 
+from speedrun.adapters.redis_client import redis_from_settings
+from speedrun.adapters.tokens import RunClaims, RunTokens, run_tokens_from_settings
 from speedrun.clock import iso_from_ms, now_ms
 from speedrun.engine.models import CreatedRun, Joined, RunConfig
 from speedrun.engine.store import LOBBY_TTL_MS, RunEngine
@@ -15,13 +17,11 @@ from speedrun.fanout.publisher import FanOut, FanOutQueue
 from speedrun.players.commands import check_owner
 from speedrun.question_sets.models import StoredQuestionSet
 from speedrun.question_sets.service import load_questions as load_stored_questions
-from speedrun.redis_client import redis_from_settings
 from speedrun.reporting.live_runs import HostRunIndex
 from speedrun.settings import Settings, get_settings
 from speedrun.signon.join_limit import Admission, JoinLimiter
 from speedrun.signon.models import MAX_DURATION_S, CreateSpeedRunRequest, JoinRequest, RunJoined, SpeedRunCreated
 from speedrun.signon.selection import select_questions
-from speedrun.tokens import RunClaims, RunTokens, run_tokens_from_settings
 
 logger = Logger(child=True)
 
