@@ -167,6 +167,9 @@ class SecurityWorld:
             )
         return counts
 
+    def _no_invocation_running(self) -> bool:
+        return self.stack.lambdas is None or self.stack.lambdas.in_flight == 0
+
     def settle(self) -> None:
         """Waits until every queue is empty: what the setup queued (a flush asked for a second later,
         a completion) is done before the snapshots begin."""
@@ -174,7 +177,10 @@ class SecurityWorld:
 
     def snapshot(self) -> dict[str, Any]:
         """Every Redis key (serialized value), every table item, every queue's message count (a
-        delayed message that comes due is still the same message)."""
+        delayed message that comes due is still the same message), once no invocation is running: an
+        earlier test's `$disconnect` runs after its socket closed and may otherwise land between two
+        snapshots."""
+        wait_until(self._no_invocation_running, "the stack's invocations to finish")
         client_ = self.redis()
         keys = sorted(key for key in client_.scan_iter() if not key.decode().startswith(JOIN_COUNTER_PREFIX))
         redis_state = contents(client_, keys)
