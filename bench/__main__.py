@@ -73,7 +73,72 @@ def write(folder: Path, name: str, payload: dict[str, Any]) -> None:
     progress(f"wrote {(folder / f'{name}.json').relative_to(RESULTS.parent.parent)}")
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass(frozen=True)
+class Bench:
+    """One `python -m bench` invocation: its sizes, where its results go, and one method per section."""
+
+    sizes: Sizes
+    folder: Path
+    about: dict[str, Any]
+    """The machine (bench.machine.describe), written into every section's results."""
+    quick: bool
+
+    def run_engine_and_scale(self, *, scale: bool) -> None:
+        """The engine run (and its cost model); with `scale`, the curve's other points around it."""
+        with private_redis() as redis_url:
+            participants, questions = self.sizes.engine
+            progress(f"engine: {participants} x {questions} through lambdas.speedrun.handler")
+            engine_summary = engine_run.play_engine_run(redis_url, participants, questions, progress=progress).summary()
+            write(self.folder, "engine", {"machine": self.about, "run": engine_summary})
+            write(self.folder, "cost", {"machine": self.about, "model": cost.cost_model(engine_summary)})
+            if scale:
+                runs = []
+                for p, q in self.sizes.scale:
+                    progress(f"scale: {p} x {q}")
+                    played = engine_run.play_engine_run(redis_url, p, q, report=False, progress=progress)
+                    runs.append(played.summary())
+                runs = sorted([*runs, engine_summary], key=lambda run: run["participants"])
+                write(self.folder, "scale", {"machine": self.about, "runs": runs})
+                report.plot_scale(runs, self.folder / "scale-curve.png" if self.quick else report.PLOT)
+
+    def run_load(self) -> None:
+        load_runs = []
+        for participants, questions in self.sizes.load:
+            progress(f"load: {participants} WebSocket clients x {questions} questions against the local stack")
+            load_runs.append(load.measure(participants, questions, progress))
+        write(self.folder, "load", {"machine": self.about, "runs": load_runs})
+
+    def run_fanout(self) -> None:
+        with private_redis() as redis_url:
+            participants = [p for p, _q in self.sizes.fanout]
+            progress(f"fanout: the model against API Gateway's quotas at {participants} participants")
+            started_fanout = time.perf_counter()
+            measured = fanout.measure(redis_url, self.sizes.fanout, progress)
+            measured["wall_s"] = round(time.perf_counter() - started_fanout, 1)
+            write(self.folder, "fanout", {"machine": self.about, **measured})
+            report.plot_fanout(measured["runs"], self.folder / "fanout-model.png" if self.quick else report.FANOUT_PLOT)
+
+    def run_coldstart(self) -> None:
+        progress("cold start: import times and package sizes")
+        measured = coldstart.measure(self.sizes.import_repeats, progress)
+        write(self.folder, "coldstart", {"machine": self.about, "measured": measured})
+
+
+def regenerate_docs(about: dict[str, Any]) -> None:
+    """docs/performance.md's tables from every section's full-size results on disk."""
+    results: dict[str, Any] = {}
+    for name in (*SECTIONS, "cost"):
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            results[name] = json.loads(path.read_text())
+    # the machine as the headline (engine) run saw it; every section says when it was measured
+    results["machine"] = results.get("engine", {}).get("machine", about)
+    report.write_docs(results)
+    progress("docs/performance.md tables regenerated")
+
+
+def parse_arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """The options, and the sections to run (none with --docs)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, results in bench/results/quick/")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
@@ -83,57 +148,30 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(only) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
-    sizes = QUICK if args.quick else FULL
-    folder = RESULTS / "quick" if args.quick else RESULTS
+    return args, only
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, only = parse_arguments(argv)
     about = machine.describe()
+    bench = Bench(
+        sizes=QUICK if args.quick else FULL,
+        folder=RESULTS / "quick" if args.quick else RESULTS,
+        about=about,
+        quick=args.quick,
+    )
     progress(f"bench on {about['cpu']} ({about['cores']} cores), commit {about['commit']}, sections {only}")
     started = time.perf_counter()
-
-    engine_summary: dict[str, Any] | None = None
     if "engine" in only or "scale" in only:
-        with private_redis() as redis_url:
-            participants, questions = sizes.engine
-            progress(f"engine: {participants} x {questions} through lambdas.speedrun.handler")
-            engine_summary = engine_run.play_engine_run(redis_url, participants, questions, progress=progress).summary()
-            write(folder, "engine", {"machine": about, "run": engine_summary})
-            write(folder, "cost", {"machine": about, "model": cost.cost_model(engine_summary)})
-            if "scale" in only:
-                runs = []
-                for p, q in sizes.scale:
-                    progress(f"scale: {p} x {q}")
-                    played = engine_run.play_engine_run(redis_url, p, q, report=False, progress=progress)
-                    runs.append(played.summary())
-                runs = sorted([*runs, engine_summary], key=lambda run: run["participants"])
-                write(folder, "scale", {"machine": about, "runs": runs})
-                report.plot_scale(runs, folder / "scale-curve.png" if args.quick else report.PLOT)
+        bench.run_engine_and_scale(scale="scale" in only)
     if "load" in only:
-        load_runs = []
-        for participants, questions in sizes.load:
-            progress(f"load: {participants} WebSocket clients x {questions} questions against the local stack")
-            load_runs.append(load.measure(participants, questions, progress))
-        write(folder, "load", {"machine": about, "runs": load_runs})
+        bench.run_load()
     if "fanout" in only:
-        with private_redis() as redis_url:
-            progress(f"fanout: the model against API Gateway's quotas at {[p for p, _q in sizes.fanout]} participants")
-            started_fanout = time.perf_counter()
-            measured = fanout.measure(redis_url, sizes.fanout, progress)
-            measured["wall_s"] = round(time.perf_counter() - started_fanout, 1)
-            write(folder, "fanout", {"machine": about, **measured})
-            report.plot_fanout(measured["runs"], folder / "fanout-model.png" if args.quick else report.FANOUT_PLOT)
+        bench.run_fanout()
     if "coldstart" in only:
-        progress("cold start: import times and package sizes")
-        write(folder, "coldstart", {"machine": about, "measured": coldstart.measure(sizes.import_repeats, progress)})
-
+        bench.run_coldstart()
     if not args.quick:
-        results: dict[str, Any] = {}
-        for name in (*SECTIONS, "cost"):
-            path = RESULTS / f"{name}.json"
-            if path.exists():
-                results[name] = json.loads(path.read_text())
-        # the machine as the headline (engine) run saw it; every section says when it was measured
-        results["machine"] = results.get("engine", {}).get("machine", about)
-        report.write_docs(results)
-        progress("docs/performance.md tables regenerated")
+        regenerate_docs(about)
     progress(f"done in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -32,7 +32,7 @@ from speedrun import manifest
 from speedrun.adapters.connections import Push, SendReport, encode_message
 from speedrun.adapters.queues import JobQueues
 from speedrun.engine.frames import HOST_NOTIFICATIONS
-from speedrun.engine.models import HOST, PARTICIPANT, Joined
+from speedrun.engine.models import HOST, PARTICIPANT, FrozenQuestion, Joined
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.fanout.deliveries import push_deliveries
@@ -438,6 +438,198 @@ def _handler_service(service: SpeedRunService) -> Iterator[None]:
         yield
 
 
+@dataclass
+class _EnginePlay:
+    """One run's pieces wired together, and its phases (open, lobby, start, game) as steps, each
+    leaving its counts in `run`."""
+
+    run: EngineRun
+    clock: ManualClock
+    redis_client: TimedRedis
+    fanout_redis: CountingRedis
+    """The fan-out function is a process of its own: its Redis calls (flushes) are counted apart."""
+    raw: redis.Redis
+    pusher: CountingPusher
+    engine: RunEngine
+    fanout: CountingFanOut
+    service: SpeedRunService
+    driver: _Driver
+    frozen: list[FrozenQuestion]
+    rng: random.Random
+    progress: Callable[[str], None]
+    run_id: str = ""
+    join_code: str = ""
+    host: Client | None = None
+    players: list[Client] = field(default_factory=list)
+    _phase_start: tuple[int, int, int] = (0, 0, 0)
+    """The pusher's (pushes, bytes, message units) when the current phase began."""
+
+    @classmethod
+    def wire(
+        cls,
+        run: EngineRun,
+        pool: redis.ConnectionPool,
+        raw: redis.Redis,
+        *,
+        seed: int,
+        progress: Callable[[str], None],
+    ) -> _EnginePlay:
+        """The handler's service on the timed Redis, the fan-out on its own; call inside `durable_stores`."""
+        clock = ManualClock(START_MS)
+        redis_client = TimedRedis(connection_pool=pool)
+        fanout_redis = CountingRedis(connection_pool=pool)
+        pusher = CountingPusher()
+        sqs = _counted(boto3.client("sqs", region_name="us-east-1"), run.sqs_requests)
+        engine = RunEngine(redis_client, clock=clock)
+        fanout = CountingFanOut(RunEngine(fanout_redis, clock=clock), pusher, clock)
+        return cls(
+            run=run,
+            clock=clock,
+            redis_client=redis_client,
+            fanout_redis=fanout_redis,
+            raw=raw,
+            pusher=pusher,
+            engine=engine,
+            fanout=fanout,
+            service=SpeedRunService(engine, pusher, JobQueues(sqs, clock=clock), fanout),
+            driver=_Driver(run, redis_client, clock, fanout),
+            frozen=make_questions(run.questions),
+            rng=random.Random(seed),  # noqa: S311 (a reproducible workload, not security)
+            progress=progress,
+        )
+
+    def open_run(self) -> None:
+        """Create the run and connect its host; the lobby phase counts from here."""
+        config = run_config(
+            max_participants=self.run.participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S
+        )
+        created = self.engine.create_run(config, self.frozen)
+        self.run_id, self.join_code = created.run_id, created.join_code
+        self.host = self.driver.new_client(created.run_id, HOST, None, "host")
+        assert self.driver.invoke(self.host, "$connect")["statusCode"] == 200
+        self.pusher.host_connection = self.host.connection_id
+        self._phase_start = self._pusher_counts()
+
+    def fill_lobby(self) -> None:
+        """Each participant joins and connects at once, JOIN_GAP_MS apart; then the lobby's last
+        coalesced pushes are settled."""
+        run, clock = self.run, self.clock
+        lobby_from = clock()
+        for k in range(run.participants):
+            joined = self.driver.join(self.engine, self.join_code, k)
+            run.joins += 1
+            player = self.driver.new_client(self.run_id, PARTICIPANT, joined.participant_id, joined.name)
+            self.players.append(player)
+            assert self.driver.invoke(player, "$connect")["statusCode"] == 200
+            clock.advance(JOIN_GAP_MS)
+            if (k + 1) % 500 == 0:
+                self.progress(f"joined {k + 1}/{run.participants}")
+        self.driver.settle()
+        run.simulated_lobby_ms = clock() - lobby_from
+        run.lobby_updates = len(self.pusher.lobby_messages)
+        self._close_phase("lobby")
+
+    def start(self) -> None:
+        assert self.host is not None
+        assert self.driver.invoke(self.host, "start", {"action": "start"})["type"] == "started"
+        self._close_phase("start")
+
+    def play_game(self) -> None:
+        """Every question, answered by every participant; then the flushes still pending after the
+        run completed. Redis's command stats are reset first, so they count the game alone."""
+        run = self.run
+        self.raw.config_resetstat()
+        first_game_command = len(self.redis_client.commands)
+        first_fanout_command = len(self.fanout_redis.commands)
+        game_started, simulated_start = time.perf_counter(), self.clock()
+        for question in self.frozen:
+            self._play_question(question)
+            self.progress(f"question {question.index + 1}/{run.questions}: {run.answers} answers")
+        self.driver.settle()
+        run.game_seconds = time.perf_counter() - game_started
+        run.simulated_game_ms = self.clock() - simulated_start
+        run.client_evalsha_calls = self.redis_client.commands[first_game_command:].count("EVALSHA")
+        run.fanout_evalsha_calls_in_game = self.fanout_redis.commands[first_fanout_command:].count("EVALSHA")
+        run.server_evalsha_calls = int(self.raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+        self._close_phase("game")
+
+    def _play_question(self, question: FrozenQuestion) -> None:
+        """Every participant is served the question, then answers after its think time, earliest first."""
+        served_from = self.clock()
+        plans = []
+        for player in self.players:
+            served = self.driver.invoke(player, "question", {"action": "question", "index": question.index})
+            assert served["type"] == "question", served
+            self.clock.advance(1)
+            plans.append((self.rng.randrange(*THINK_MS), self.rng.random(), player))
+        for think_ms, roll, player in sorted(plans, key=lambda plan: plan[0]):
+            self.clock.now = max(self.clock.now, served_from + think_ms)
+            self._answer(player, _answer_body(question, roll))
+        self.clock.advance(1_000)
+        self.driver.fanout.run_due()
+
+    def _answer(self, player: Client, body: dict[str, Any]) -> None:
+        reply = self.driver.invoke(player, body["action"], body, post=False)
+        self.run.answers += 1
+        self.run.answer_results += reply["type"] == "answer_result"
+        if reply.get("finished"):  # a watcher of the board from now on
+            self.run.finishes += 1
+            self.pusher.finished_connections.add(player.connection_id)
+        self.driver.fanout.run_due()
+
+    def count_deliveries(self) -> None:
+        """The pusher's, the fan-out's and the Redis clients' totals over the whole run."""
+        run, pusher, fanout = self.run, self.pusher, self.fanout
+        commands, fanout_commands = self.redis_client.commands, self.fanout_redis.commands
+        run.pushes_by_type = dict(pusher.by_type)
+        run.frame_bytes_by_type = dict(pusher.sizes_by_type)
+        run.host_items_by_type = dict(pusher.host_items_by_type)
+        run.boards_to_others = pusher.boards_to_others
+        run.notifications_to_others = pusher.notifications_to_others
+        run.redis_calls_total = len(commands) + len(fanout_commands)
+        run.redis_script_calls = commands.count("EVALSHA") + fanout_commands.count("EVALSHA")
+        run.fanout_redis_calls = len(fanout_commands)
+        run.fanout_deliveries = fanout.deliveries
+        run.fanout_undelivered = fanout.report.undelivered
+        run.fanout_requeued = fanout.report.requeued
+        run.flush_requests = fanout.flush_requests
+        run.flush_requests_by_producer = dict(fanout.flushes_by_producer)
+        run.pushes_queue_sends = dict(fanout.sqs_sends)
+        run.pushes_queue_sends_by_producer = dict(fanout.published_by_producer)
+
+    def read_completion(self) -> None:
+        export = self.engine.export(self.run_id)
+        assert export is not None and export.events[-1]["type"] == "run_completed"
+        self.run.completion_reason = str(export.events[-1]["data"]["reason"])
+
+    def time_pings(self, count: int = 200) -> None:
+        """Bare Redis round trips, the floor an action's EVALSHA is compared with."""
+        for _ in range(count):
+            started = time.perf_counter_ns()
+            self.raw.ping()
+            self.run.ping_ns.append(time.perf_counter_ns() - started)
+
+    def _pusher_counts(self) -> tuple[int, int, int]:
+        return self.pusher.pushes, self.pusher.bytes, self.pusher.message_units
+
+    def _close_phase(self, name: str) -> None:
+        pushes, sent_bytes, units = self._pusher_counts()
+        pushes_before, bytes_before, units_before = self._phase_start
+        self.run.pushes_by_phase[name] = pushes - pushes_before
+        self.run.bytes_by_phase[name] = sent_bytes - bytes_before
+        self.run.message_units_by_phase[name] = units - units_before
+        self._phase_start = (pushes, sent_bytes, units)
+
+
+def _answer_body(question: FrozenQuestion, roll: float) -> dict[str, Any]:
+    """A give-up (`timeout`), a wrong or a right answer, by the participant's roll."""
+    if roll < GIVE_UP_RATE:
+        return {"action": "timeout", "index": question.index}
+    wrong = roll < GIVE_UP_RATE + WRONG_RATE
+    selected = [(c + 1) % 4 for c in question.correct] if wrong else list(question.correct)
+    return {"action": "answer", "index": question.index, "selected": selected}
+
+
 def play_engine_run(
     redis_url: str,
     participants: int,
@@ -453,122 +645,24 @@ def play_engine_run(
     Each participant joins (sign-on: the script, then the flush it asks for) and connects at once,
     JOIN_GAP_MS apart; the lobby's coalesced pushes are settled before the host starts, and
     everything pending (the last flushes) once the run has completed."""
-    rng = random.Random(seed)  # noqa: S311 (a reproducible workload, not security)
     run = EngineRun(participants, questions, fanout_batch_size=manifest.queue(manifest.PUSHES_QUEUE).batch_size)
-    clock = ManualClock(START_MS)
     pool = redis.ConnectionPool.from_url(redis_url, decode_responses=True)
-    redis_client = TimedRedis(connection_pool=pool)
-    # The fan-out function is a process of its own: its Redis calls (flushes) are counted apart.
-    fanout_redis = CountingRedis(connection_pool=pool)
     raw = redis.Redis.from_url(redis_url)
-    pusher = CountingPusher()
     with durable_stores() as stores:
-        sqs = _counted(boto3.client("sqs", region_name="us-east-1"), run.sqs_requests)
-        engine = RunEngine(redis_client, clock=clock)
-        fanout = CountingFanOut(RunEngine(fanout_redis, clock=clock), pusher, clock)
-        service = SpeedRunService(engine, pusher, JobQueues(sqs, clock=clock), fanout)
-        driver = _Driver(run, redis_client, clock, fanout)
-        frozen = make_questions(questions)
-        config = run_config(max_participants=participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S)
-        with _handler_service(service):
-            created = engine.create_run(config, frozen)
-            host = driver.new_client(created.run_id, HOST, None, "host")
-            assert driver.invoke(host, "$connect")["statusCode"] == 200
-            pusher.host_connection = host.connection_id
-
+        play = _EnginePlay.wire(run, pool, raw, seed=seed, progress=progress)
+        with _handler_service(play.service):
+            play.open_run()
             network_before = _network_bytes(raw)
-            pushes_before, bytes_before, units_before = pusher.pushes, pusher.bytes, pusher.message_units
-
-            def close_phase(name: str) -> None:
-                nonlocal pushes_before, bytes_before, units_before
-                run.pushes_by_phase[name] = pusher.pushes - pushes_before
-                run.bytes_by_phase[name] = pusher.bytes - bytes_before
-                run.message_units_by_phase[name] = pusher.message_units - units_before
-                pushes_before, bytes_before, units_before = pusher.pushes, pusher.bytes, pusher.message_units
-
-            lobby_from = clock()
-            players: list[Client] = []
-            by_connection: dict[str, Client] = {}
-            for k in range(participants):
-                joined = driver.join(engine, created.join_code, k)
-                run.joins += 1
-                players.append(driver.new_client(created.run_id, PARTICIPANT, joined.participant_id, joined.name))
-                by_connection[players[-1].connection_id] = players[-1]
-                assert driver.invoke(players[-1], "$connect")["statusCode"] == 200
-                clock.advance(JOIN_GAP_MS)
-                if (k + 1) % 500 == 0:
-                    progress(f"joined {k + 1}/{participants}")
-            driver.settle()  # the lobby's last coalesced pushes
-            run.simulated_lobby_ms = clock() - lobby_from
-            run.lobby_updates = len(pusher.lobby_messages)
-            close_phase("lobby")
-
-            assert driver.invoke(host, "start", {"action": "start"})["type"] == "started"
-            close_phase("start")
-
-            raw.config_resetstat()
-            first_game_command = len(redis_client.commands)
-            first_fanout_command = len(fanout_redis.commands)
-            game_started, simulated_start = time.perf_counter(), clock()
-            for question in frozen:
-                served_from = clock()
-                plans = []
-                for player in players:
-                    served = driver.invoke(player, "question", {"action": "question", "index": question.index})
-                    assert served["type"] == "question", served
-                    clock.advance(1)
-                    plans.append((rng.randrange(*THINK_MS), rng.random(), player))
-                for think_ms, roll, player in sorted(plans, key=lambda plan: plan[0]):
-                    clock.now = max(clock.now, served_from + think_ms)
-                    if roll < GIVE_UP_RATE:
-                        body: dict[str, Any] = {"action": "timeout", "index": question.index}
-                    else:
-                        wrong = roll < GIVE_UP_RATE + WRONG_RATE
-                        selected = [(c + 1) % 4 for c in question.correct] if wrong else list(question.correct)
-                        body = {"action": "answer", "index": question.index, "selected": selected}
-                    reply = driver.invoke(player, body["action"], body, post=False)
-                    run.answers += 1
-                    run.answer_results += reply["type"] == "answer_result"
-                    if reply.get("finished"):  # a watcher of the board from now on
-                        run.finishes += 1
-                        pusher.finished_connections.add(player.connection_id)
-                    driver.fanout.run_due()
-                clock.advance(1_000)
-                driver.fanout.run_due()
-                progress(f"question {question.index + 1}/{questions}: {run.answers} answers")
-            driver.settle()  # the flushes still pending after the run completed
-            run.game_seconds = time.perf_counter() - game_started
-            run.simulated_game_ms = clock() - simulated_start
-            run.client_evalsha_calls = redis_client.commands[first_game_command:].count("EVALSHA")
-            run.fanout_evalsha_calls_in_game = fanout_redis.commands[first_fanout_command:].count("EVALSHA")
-            run.server_evalsha_calls = int(raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
-            close_phase("game")
+            play.fill_lobby()
+            play.start()
+            play.play_game()
             run.redis_bytes_total = _network_bytes(raw) - network_before
-        run.pushes_by_type = dict(pusher.by_type)
-        run.frame_bytes_by_type = dict(pusher.sizes_by_type)
-        run.host_items_by_type = dict(pusher.host_items_by_type)
-        run.boards_to_others = pusher.boards_to_others
-        run.notifications_to_others = pusher.notifications_to_others
-        run.redis_calls_total = len(redis_client.commands) + len(fanout_redis.commands)
-        run.redis_script_calls = redis_client.commands.count("EVALSHA") + fanout_redis.commands.count("EVALSHA")
-        run.fanout_redis_calls = len(fanout_redis.commands)
-        run.fanout_deliveries = fanout.deliveries
-        run.fanout_undelivered = fanout.report.undelivered
-        run.fanout_requeued = fanout.report.requeued
-        run.flush_requests = fanout.flush_requests
-        run.flush_requests_by_producer = dict(fanout.flushes_by_producer)
-        run.pushes_queue_sends = dict(fanout.sqs_sends)
-        run.pushes_queue_sends_by_producer = dict(fanout.published_by_producer)
-        export = engine.export(created.run_id)
-        assert export is not None and export.events[-1]["type"] == "run_completed"
-        run.completion_reason = str(export.events[-1]["data"]["reason"])
-        for _ in range(200):
-            started = time.perf_counter_ns()
-            raw.ping()
-            run.ping_ns.append(time.perf_counter_ns() - started)
+        play.count_deliveries()
+        play.read_completion()
+        play.time_pings()
         if report:
             progress("reporting the run (DynamoDB on moto)")
-            _report(run, engine, stores, created.run_id)
+            _report(run, play.engine, stores, play.run_id)
     pool.disconnect()
     raw.close()
     return run

@@ -416,6 +416,11 @@ class FanOutModel:
         self.by_connection: dict[str, Participant] = {}
         self.players: list[Participant] = []
         self.frozen = make_questions(questions)
+        self._admitted = 0
+        """Participants whose `sync` was answered."""
+        self._answers_logged = 0
+        """`run.answers` at the last progress line."""
+        self._progress: Callable[[str], None] = lambda _line: None
 
     # --- time -----------------------------------------------------------------------------------
 
@@ -519,83 +524,124 @@ class FanOutModel:
         return False
 
     def play(self, progress: Callable[[str], None] = lambda _line: None) -> ModelRun:
-        run = self.run
+        """The run from its creation to its completion: every event in time order until none is left."""
         wall = time.perf_counter()
+        self._progress = progress
+        self._open_run()
+        self._schedule_arrivals()
+        handlers: dict[str, Callable[[Any], None]] = {
+            "poll": self._on_poll,
+            "invocation_end": self._on_invocation_end,
+            "arrive": self._on_arrive,
+            "connect": self._on_connect,
+            "sync": self._on_sync,
+            "start": self._on_start,
+            "stragglers": self._on_stragglers,
+            "ask": self._on_ask,
+            "answer": self._on_answer,
+        }
+        while self.events:
+            self.now, _order, kind, payload = heapq.heappop(self.events)
+            handlers[kind](payload)
+            self.account.prune(self.now)
+        self.run.wall_s = time.perf_counter() - wall
+        self._read_completion()
+        return self.run
+
+    def _open_run(self) -> None:
+        """Create the run and connect its host (the first connect and API call of the run)."""
         self._set_engine_clock(0)
-        config = run_config(max_participants=run.participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S)
+        config = run_config(
+            max_participants=self.run.participants, duration_s=3600, question_duration_s=QUESTION_DURATION_S
+        )
         created = self.engine.create_run(config, self.frozen)
         self.run_id, self.join_code = created.run_id, created.join_code
         self.host = Caller(created.run_id, HOST, None, "host-conn=")
         assert self.connect_quota.take(0) and self.api_call(0)
         assert self.service.connect(self.host)
         self.counter.host_connection = self.host.connection_id
+
+    def _schedule_arrivals(self) -> None:
+        """Participants arrive at the connect quota's rate, as a Poisson process."""
         t = 0.0
-        for k in range(run.participants):
+        for k in range(self.run.participants):
             t += self.rng.expovariate(CONNECT_RPS) * 1000
             if k == 0:
-                run.first_arrival_ms = t
+                self.run.first_arrival_ms = t
             player = Participant(k)
             self.players.append(player)
             self.schedule(t, "arrive", player)
-        admitted = 0
-        answers_logged = 0
-        while self.events:
-            self.now, _order, kind, payload = heapq.heappop(self.events)
-            if kind == "poll":
-                self._poll()
-            elif kind == "invocation_end":
-                self._busy -= 1
-                self.free.append(payload)
-                self._poll()
-            elif kind == "arrive":
-                if self._client_call(kind, payload):
-                    self._join(payload)
-            elif kind == "connect":
-                player = payload
-                if not self.connect_quota.take(self.now):
-                    run.connect_refused += 1
-                    self.schedule(self.now + self.rng.uniform(*CLIENT_RETRY_S) * 1000, kind, player)
-                elif self._client_call(kind, player):
-                    self._set_engine_clock(self.now)
-                    assert self.service.connect(player.caller)
-                    player.admitted_at = self.now
-                    self.by_connection[player.connection_id] = player
-                    self.schedule(self.now + CLIENT_RTT_MS / 2, "sync", player)
-            elif kind == "sync":
-                if self._client_call(kind, payload):
-                    assert self._handle(payload.caller, "sync", {})["type"] == "state"
-                    admitted += 1
-                    if admitted == run.participants:
-                        run.admitted_all_ms = max(p.admitted_at or 0 for p in self.players)
-                        self.schedule(self.now + START_AFTER_ADMITTED_S * 1000, "start")
-            elif kind == "start":
-                if self._client_call(kind, payload):
-                    self.phase = "start"
-                    run.started_ms = self.now
-                    assert self._handle(self.host, "start", {})["type"] == "started"
-                    self.phase = "game"
-                    self.schedule(self.now + NOT_STARTED_SYNC_S * 1000, "stragglers")
-            elif kind == "stragglers":
-                for player in self.players:
-                    if not player.begun:
-                        run.not_started_by_push += 1
-                        player.begun = True
-                        self.schedule(self.now, "ask", player)
-            elif kind == "ask":
-                if self._client_call(kind, payload):
-                    self._ask(payload)
-            elif kind == "answer" and self._client_call(kind, payload):
-                self._answer(payload)
-                if run.answers - answers_logged >= 20_000:
-                    answers_logged = run.answers
-                    progress(f"fanout model {run.participants} x {run.questions}: {run.answers} answers")
-            self.account.prune(self.now)
-        run.wall_s = time.perf_counter() - wall
+
+    def _read_completion(self) -> None:
         export = self.engine.export(self.run_id)
         assert export is not None
-        run.completion_reason = str(export.events[-1]["data"].get("reason", ""))
+        self.run.completion_reason = str(export.events[-1]["data"].get("reason", ""))
         self.export_events = export.events
-        return run
+
+    # --- the events: each scheduled kind's handler, its payload as scheduled ------------------------
+
+    def _on_poll(self, _payload: None) -> None:
+        self._poll()
+
+    def _on_invocation_end(self, container: _Container) -> None:
+        self._busy -= 1
+        self.free.append(container)
+        self._poll()
+
+    def _on_arrive(self, player: Participant) -> None:
+        if self._client_call("arrive", player):
+            self._join(player)
+
+    def _on_connect(self, player: Participant) -> None:
+        if not self.connect_quota.take(self.now):
+            self.run.connect_refused += 1
+            self.schedule(self.now + self.rng.uniform(*CLIENT_RETRY_S) * 1000, "connect", player)
+        elif self._client_call("connect", player):
+            assert player.caller is not None
+            self._set_engine_clock(self.now)
+            assert self.service.connect(player.caller)
+            player.admitted_at = self.now
+            self.by_connection[player.connection_id] = player
+            self.schedule(self.now + CLIENT_RTT_MS / 2, "sync", player)
+
+    def _on_sync(self, player: Participant) -> None:
+        """Admitted once its `sync` is answered; the host starts a while after the last one is."""
+        if not self._client_call("sync", player):
+            return
+        assert player.caller is not None
+        assert self._handle(player.caller, "sync", {})["type"] == "state"
+        self._admitted += 1
+        if self._admitted == self.run.participants:
+            self.run.admitted_all_ms = max(p.admitted_at or 0 for p in self.players)
+            self.schedule(self.now + START_AFTER_ADMITTED_S * 1000, "start")
+
+    def _on_start(self, _payload: None) -> None:
+        if self._client_call("start", None):
+            self.phase = "start"
+            self.run.started_ms = self.now
+            assert self._handle(self.host, "start", {})["type"] == "started"
+            self.phase = "game"
+            self.schedule(self.now + NOT_STARTED_SYNC_S * 1000, "stragglers")
+
+    def _on_stragglers(self, _payload: None) -> None:
+        """Whoever was not told `started` by now begins anyway (counted)."""
+        for player in self.players:
+            if not player.begun:
+                self.run.not_started_by_push += 1
+                player.begun = True
+                self.schedule(self.now, "ask", player)
+
+    def _on_ask(self, player: Participant) -> None:
+        if self._client_call("ask", player):
+            self._ask(player)
+
+    def _on_answer(self, player: Participant) -> None:
+        if not self._client_call("answer", player):
+            return
+        self._answer(player)
+        if self.run.answers - self._answers_logged >= 20_000:
+            self._answers_logged = self.run.answers
+            self._progress(f"fanout model {self.run.participants} x {self.run.questions}: {self.run.answers} answers")
 
     def _join(self, player: Participant) -> None:
         self._set_engine_clock(self.now)

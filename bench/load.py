@@ -135,24 +135,40 @@ async def _play(
         outcome.answer_results[(number, reply["index"])] += 1
 
 
-async def _scenario(stack: Any, participants: int, questions: int, progress: Callable[[str], None]) -> LoadOutcome:
-    outcome = LoadOutcome(participants, questions)
-    rng = random.Random(7)  # noqa: S311 (a reproducible workload, not security)
-    phase_started = time.perf_counter()
+@dataclass
+class _Phases:
+    """Times the scenario's phases one after the other, into the outcome's `phases_s`."""
 
-    def phase(name: str) -> None:
-        nonlocal phase_started
-        outcome.phases_s[name] = time.perf_counter() - phase_started
-        phase_started = time.perf_counter()
-        progress(f"load: {name} done in {outcome.phases_s[name]:.1f} s")
+    outcome: LoadOutcome
+    progress: Callable[[str], None]
+    started: float = field(default_factory=time.perf_counter)
 
+    def done(self, name: str) -> None:
+        self.outcome.phases_s[name] = time.perf_counter() - self.started
+        self.started = time.perf_counter()
+        self.progress(f"load: {name} done in {self.outcome.phases_s[name]:.1f} s")
+
+
+@dataclass(frozen=True)
+class _OpenedRun:
+    """A run the host has opened on the local stack, with what the clients need to play it."""
+
+    api: str
+    id_token: str
+    signon: dict[str, Any]
+    """Sign-on's reply: `speedrun_id`, `join_code`, `ws_url`, `host_token`."""
+    correct: dict[str, list[int]]
+    """Question text -> its correct options."""
+
+
+async def _open_run(stack: Any, participants: int, questions: int) -> _OpenedRun:
+    """The host signs in, uploads a demo question set and opens a run for `participants`."""
     config = (await _http("GET", f"{stack.base_url}/config.json")).json()
     api = config["api_url"]
     id_token = await asyncio.to_thread(
         client.sign_in, stack.base_url, config["user_pool_client_id"], stack.host_username, stack.host_password
     )
     question_set = demo_question_set(questions)
-    correct = {question["text"]: question["correct"] for question in question_set["questions"]}
     upload = await asyncio.to_thread(
         client.upload_question_set, stack.base_url, id_token, "load.json", json.dumps(question_set).encode()
     )
@@ -168,36 +184,45 @@ async def _scenario(stack: Any, participants: int, questions: int, progress: Cal
         },
         headers=client.bearer(id_token),
     )
-    run = opened.json()
-    host = await RunSocket.connect(run["ws_url"], run["host_token"], "host")
-    await host.request("sync")
+    correct = {question["text"]: question["correct"] for question in question_set["questions"]}
+    return _OpenedRun(api, id_token, opened.json(), correct)
+
+
+async def _arrive_all(opened: _OpenedRun, participants: int) -> list[RunSocket]:
+    """Every participant joins over HTTP, connects and syncs, CONCURRENT_SETUP at a time."""
 
     async def join(k: int) -> str:
-        joined = await _http("POST", f"{api}/signon/join", json_body={"join_code": run["join_code"], "name": f"L{k}"})
+        joined = await _http(
+            "POST", f"{opened.api}/signon/join", json_body={"join_code": opened.signon["join_code"], "name": f"L{k}"}
+        )
         if joined.status != 201:
             raise RuntimeError(f"join {k}: HTTP {joined.status} {joined.body[:200]!r}")
         return str(joined.json()["participant_token"])
 
     async def arrive(k: int) -> RunSocket:
-        socket = await RunSocket.connect(run["ws_url"], await join(k), f"p{k}")
+        socket = await RunSocket.connect(opened.signon["ws_url"], await join(k), f"p{k}")
         await socket.request("sync", REQUEST_TIMEOUT_S)
         return socket
 
-    sockets: list[RunSocket] = await _bounded(participants, arrive)
-    phase(ARRIVAL)
-    await asyncio.sleep(LOBBY_SETTLE_S)  # the lobby's last (trailing) update
-    outcome.lobby_messages = [len(s.received("lobby")) + len(s.received("participant_joined")) for s in sockets]
+    return await _bounded(participants, arrive)
 
-    await host.request("start")
+
+async def _play_all(
+    sockets: list[RunSocket], correct: dict[str, list[int]], outcome: LoadOutcome, progress: Callable[[str], None]
+) -> None:
+    """Every participant plays every question at once, each with its own seeded think times."""
+    rng = random.Random(7)  # noqa: S311 (a reproducible workload, not security)
     games = [
         asyncio.create_task(_play(k, socket, correct, outcome, random.Random(rng.random())))  # noqa: S311
         for k, socket in enumerate(sockets)
     ]
     while not all(game.done() for game in games):
         await asyncio.wait(games, timeout=5.0)
-        progress(f"load: {len(outcome.answer_latency_ns)}/{participants * questions} answer_results")
-    phase("play")
-    everyone = [host, *sockets]
+        progress(f"load: {len(outcome.answer_latency_ns)}/{outcome.participants * outcome.questions} answer_results")
+
+
+async def _await_completed(host: RunSocket, sockets: list[RunSocket], outcome: LoadOutcome) -> None:
+    """The run completes (the host ends it if someone stopped playing); `completed` counted per socket."""
     outcome.completion = "all_finished"
     host_reply: dict[str, Any] = {}
     try:
@@ -210,6 +235,9 @@ async def _scenario(stack: Any, participants: int, questions: int, progress: Cal
     # the host's `completed` is the direct reply to its `end` when it ended the run (protocol.md; docs/engine.md)
     outcome.completed_per_socket = [len(host.received("completed")) + (host_reply.get("type") == "completed")]
     outcome.completed_per_socket += [len(socket.received("completed")) for socket in sockets]
+
+
+def _count_stray_answer_results(sockets: list[RunSocket], outcome: LoadOutcome) -> None:
     for number, socket in enumerate(sockets):
         # An answer_result among the pushes is a reply that came after its request timed out
         # (already counted as lost), or a second copy of one that was answered: a duplicate.
@@ -218,16 +246,39 @@ async def _scenario(stack: Any, participants: int, questions: int, progress: Cal
                 outcome.answer_results[(number, stray["index"])] += 1
             else:
                 outcome.late += 1
-    phase("completed on every socket")
 
-    results_url = f"{api}/speedruns/{run['speedrun_id']}/results"
+
+async def _results_persisted_after(opened: _OpenedRun) -> float | None:
+    """Seconds until the run's results can be read (durable), or None if not within REQUEST_TIMEOUT_S."""
+    results_url = f"{opened.api}/speedruns/{opened.signon['speedrun_id']}/results"
     waited = time.perf_counter()
     while time.perf_counter() - waited < REQUEST_TIMEOUT_S:
-        if (await _http("GET", results_url, headers=client.bearer(id_token))).status == 200:
-            outcome.results_persisted_after_s = round(time.perf_counter() - waited, 1)
-            break
+        if (await _http("GET", results_url, headers=client.bearer(opened.id_token))).status == 200:
+            return round(time.perf_counter() - waited, 1)
         await asyncio.sleep(0.5)
-    await asyncio.gather(*(socket.close() for socket in everyone), return_exceptions=True)
+    return None
+
+
+async def _scenario(stack: Any, participants: int, questions: int, progress: Callable[[str], None]) -> LoadOutcome:
+    outcome = LoadOutcome(participants, questions)
+    phases = _Phases(outcome, progress)
+    opened = await _open_run(stack, participants, questions)
+    host = await RunSocket.connect(opened.signon["ws_url"], opened.signon["host_token"], "host")
+    await host.request("sync")
+    sockets = await _arrive_all(opened, participants)
+    phases.done(ARRIVAL)
+    await asyncio.sleep(LOBBY_SETTLE_S)  # the lobby's last (trailing) update
+    outcome.lobby_messages = [len(s.received("lobby")) + len(s.received("participant_joined")) for s in sockets]
+
+    await host.request("start")
+    await _play_all(sockets, opened.correct, outcome, progress)
+    phases.done("play")
+    await _await_completed(host, sockets, outcome)
+    _count_stray_answer_results(sockets, outcome)
+    phases.done("completed on every socket")
+
+    outcome.results_persisted_after_s = await _results_persisted_after(opened)
+    await asyncio.gather(*(socket.close() for socket in [host, *sockets]), return_exceptions=True)
     return outcome
 
 

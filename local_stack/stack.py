@@ -133,6 +133,24 @@ class LocalStack:
         self.ws_url = f"ws://{public_host}:{port}/ws"
         self._saved_environment = dict(os.environ)
 
+        question_store, redis_dir = self._prepare_storage(options)
+        redis = self.redis = (
+            spawn_redis_cluster_tls(data_dir=redis_dir)
+            if options.redis_cluster_tls
+            else start_redis(options.redis_url or os.environ.get(manifest.REDIS_URL_ENV), redis_dir)
+        )
+        endpoint = self._start_moto(options)
+        values, extras = self._enter_local_environment(options, endpoint, question_store, redis)
+        self._prepare_tables_and_token_secret(options, endpoint)
+        lambdas = self._start_functions(options, values, extras)
+        self._start_gateway(options, lambdas, endpoint, port)
+        self._start_pollers(options, lambdas, endpoint)
+        if options.examples_dir is not None:
+            self.sample_sets = self.load_samples(options.examples_dir)
+
+    def _prepare_storage(self, options: LocalStackOptions) -> tuple[Path, Path | None]:
+        """The question store's folder and Redis's (None: Redis keeps nothing on disk): in the data
+        folder if there is one, else the question store goes in a scratch folder removed at stop."""
         if options.data_dir is not None:
             options.data_dir.mkdir(parents=True, exist_ok=True)
             question_store = options.data_dir / "question-sets"
@@ -144,53 +162,67 @@ class LocalStack:
             redis_dir = None
         question_store.mkdir(parents=True, exist_ok=True)
         self.question_store = question_store
-        self.redis = (
-            spawn_redis_cluster_tls(data_dir=redis_dir)
-            if options.redis_cluster_tls
-            else start_redis(options.redis_url or os.environ.get(manifest.REDIS_URL_ENV), redis_dir)
-        )
+        return question_store, redis_dir
 
+    def _start_moto(self, options: LocalStackOptions) -> str:
+        """Starts moto with the queues and the host account; returns its endpoint."""
         self._moto = aws.MotoServer()
         endpoint = self._moto.start()
         sqs = aws.client("sqs", endpoint, options.region)
         self.queues = aws.create_queues(
             sqs, options.queues, options.functions, visibility_override_s=options.queue_visibility_timeout_s
         )
-        data = DataDir(options.data_dir) if options.data_dir is not None else None
-        self._data = data
-        user_pool = self._create_host_account(aws.client("cognito-idp", endpoint, options.region), data)
-        self.user_pool = user_pool
+        self._data = DataDir(options.data_dir) if options.data_dir is not None else None
+        self.user_pool = self._create_host_account(aws.client("cognito-idp", endpoint, options.region), self._data)
+        return endpoint
+
+    def _enter_local_environment(
+        self, options: LocalStackOptions, endpoint: str, question_store: Path, redis: LocalRedis
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Sets this process's environment to the local values of the deployed resources and the
+        extras (see `aws.local_values`, `aws.local_extras`); returns both, which the functions'
+        environments are resolved from."""
+        user_pool = self._user_pool()
         redis_secret = self._redis_secret(aws.client("secretsmanager", endpoint, options.region))
         values = aws.local_values(
             queues=self.queues,
             question_store=str(question_store),
-            redis_url=self.redis.url,
-            redis_cluster=self.redis.cluster,
+            redis_url=redis.url,
+            redis_cluster=redis.cluster,
             redis_auth_secret_id=redis_secret,
             connections_url=self.base_url,
             ws_url=self.ws_url,
             user_pool=user_pool,
             region=options.region,
         )
-        ca_file = str(self.redis.ca_file) if self.redis.ca_file else None
+        ca_file = str(redis.ca_file) if redis.ca_file else None
         extras = aws.local_extras(endpoint_url=endpoint, user_pool=user_pool, ssl_cert_file=ca_file)
         # The stack's own emulation (the JWT authorizer, table creation) reads the same settings.
         self.environment = {**values, **extras, "AWS_REGION": options.region, "AWS_DEFAULT_REGION": options.region}
         os.environ.update(self.environment)
         _forget_process_caches()
-        create_all()
-        self._ensure_token_secret(aws.client("secretsmanager", endpoint, options.region), data)
-        if data is not None:
-            dynamodb = aws.client("dynamodb", endpoint, options.region)
-            self.restored_items = data.load_tables(dynamodb, _table_names())
+        return values, extras
 
+    def _prepare_tables_and_token_secret(self, options: LocalStackOptions, endpoint: str) -> None:
+        """Creates the tables and the token secret, both restored from the data folder if there is one."""
+        create_all()
+        self._ensure_token_secret(aws.client("secretsmanager", endpoint, options.region), self._data)
+        if self._data is not None:
+            dynamodb = aws.client("dynamodb", endpoint, options.region)
+            self.restored_items = self._data.load_tables(dynamodb, _table_names())
+
+    def _start_functions(
+        self, options: LocalStackOptions, values: dict[str, str], extras: dict[str, str]
+    ) -> LambdaService:
+        """Starts the local Lambda service with the synthesized definitions of the routed functions,
+        and cold-starts each once."""
         template = read_functions(artifacts.synthesize(), artifacts.host_dependencies_layer())
         definitions = dict(options.definitions(template) if options.definitions else template)
         routed = {spec.name for spec in options.functions}
         if routed - set(definitions):
             raise RuntimeError(f"no synthesized definition for {', '.join(sorted(routed - set(definitions)))}")
         definitions = {name: definitions[name] for name in sorted(routed)}
-        self.lambdas = LambdaService(
+        lambdas = self.lambdas = LambdaService(
             definitions,
             {name: resolve_environment(definition, values, extras) for name, definition in definitions.items()},
             launch=Launch(
@@ -201,11 +233,15 @@ class LocalStack:
             ),
             max_environments=options.max_environments,
         )
-        self.lambdas.start()
-        self.init_durations = self.lambdas.warm_all()
+        lambdas.start()
+        self.init_durations = lambdas.warm_all()
+        return lambdas
+
+    def _start_gateway(self, options: LocalStackOptions, lambdas: LambdaService, endpoint: str, port: int) -> None:
+        """Serves the gateway on `port` from a thread; returns once it listens."""
         self.gateway = Gateway(
             options.functions,
-            self.lambdas,
+            lambdas,
             region=options.region,
             jwt_authorizer=cognito_verifier_from_settings(),
             cognito_endpoint=endpoint,
@@ -231,19 +267,19 @@ class LocalStack:
                 raise RuntimeError(f"the gateway could not listen on {options.host}:{port}")
             time.sleep(0.02)
 
+    def _start_pollers(self, options: LocalStackOptions, lambdas: LambdaService, endpoint: str) -> None:
+        """One poller per consumed queue, delivering its messages to the consumer function."""
         for queue_name, consumer in manifest.queue_consumers(options.queues, options.functions).items():
             poller = QueuePoller(
                 self.queues[queue_name],
                 consumer,
-                self.lambdas,
+                lambdas,
                 aws.client("sqs", endpoint, options.region),
                 region=options.region,
                 wait_s=options.poll_wait_s,
             )
             poller.start()
             self.pollers[queue_name] = poller
-        if options.examples_dir is not None:
-            self.sample_sets = self.load_samples(options.examples_dir)
 
     def _create_host_account(self, cognito: Any, data: DataDir | None) -> aws.LocalUserPool:
         saved = data.host_account() if data is not None else None

@@ -324,42 +324,51 @@ def _parse_csv(text: str) -> ParsedQuestionSet:
 
 
 def _csv_layout(header: list[str]) -> _CsvLayout:
-    names = [cell.strip().casefold() for cell in header]
-    problems: list[Problem] = []
+    reasons: list[str] = []
+    columns, options, unnamed = _header_columns(header, reasons)
+    reasons.extend(_missing_header_columns(columns, options))
+    if reasons:
+        expected = "category,question,option_1,...,option_N,correct[,explanation]"
+        raise BadRequest(
+            f"invalid CSV header: {reasons[0]}; expected {expected}",
+            details=[Problem(line=1, field="header", reason=reason).as_detail() for reason in reasons],
+        )
+    return _CsvLayout(columns=columns, option_columns=[options[n] for n in sorted(options)], unnamed_columns=unnamed)
 
-    def header_problem(reason: str) -> None:
-        problems.append(Problem(line=1, field="header", reason=reason))
 
+def _header_columns(header: list[str], reasons: list[str]) -> tuple[dict[str, int], dict[int, int], list[int]]:
+    """The positions of the header's named columns, of its option columns (by option number) and of
+    its unnamed cells; a repeated or unknown name is added to `reasons`."""
     columns: dict[str, int] = {}
     options: dict[int, int] = {}
     unnamed: list[int] = []
-    for position, name in enumerate(names):
+    for position, name in enumerate(cell.strip().casefold() for cell in header):
         number = _option_number(name)
         if not name:
             unnamed.append(position)
         elif name in columns or (number is not None and number in options):
-            header_problem(f"column {name!r} appears more than once")
+            reasons.append(f"column {name!r} appears more than once")
         elif number is not None:
             options[number] = position
         elif name in _REQUIRED_COLUMNS or name in _OPTIONAL_COLUMNS:
             columns[name] = position
         else:
-            header_problem(f"unknown column {header[position].strip()!r}")
+            reasons.append(f"unknown column {header[position].strip()!r}")
+    return columns, options, unnamed
+
+
+def _missing_header_columns(columns: dict[str, int], options: dict[int, int]) -> list[str]:
+    """What the header lacks: a required column, option columns numbered 1..N without gaps, or N in range."""
+    reasons = []
     missing = [name for name in _REQUIRED_COLUMNS if name not in columns]
     if missing:
-        header_problem(f"missing column(s): {', '.join(missing)}")
+        reasons.append(f"missing column(s): {', '.join(missing)}")
     option_count = len(options)
     if sorted(options) != list(range(1, option_count + 1)):
-        header_problem(f"option columns must be option_1..option_N without gaps (found {sorted(options)})")
+        reasons.append(f"option columns must be option_1..option_N without gaps (found {sorted(options)})")
     if not MIN_OPTIONS <= option_count <= MAX_OPTIONS:
-        header_problem(f"needs {MIN_OPTIONS} to {MAX_OPTIONS} option columns option_1..option_N (has {option_count})")
-    if problems:
-        expected = "category,question,option_1,...,option_N,correct[,explanation]"
-        raise BadRequest(
-            f"invalid CSV header: {problems[0].reason}; expected {expected}",
-            details=[problem.as_detail() for problem in problems],
-        )
-    return _CsvLayout(columns=columns, option_columns=[options[n] for n in sorted(options)], unnamed_columns=unnamed)
+        reasons.append(f"needs {MIN_OPTIONS} to {MAX_OPTIONS} option columns option_1..option_N (has {option_count})")
+    return reasons
 
 
 def _option_number(name: str) -> int | None:

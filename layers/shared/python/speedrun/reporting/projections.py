@@ -10,7 +10,7 @@ event store alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from speedrun.events import (
     AnswerScoredData,
     FrozenQuestionData,
     GameCompletedData,
+    MessageSentData,
     ParticipantFinishedData,
     ParticipantJoinedData,
     ParticipantKickedData,
@@ -80,57 +81,84 @@ class _Run:
     message_count: int = 0
 
 
+def _apply_run_created(run: _Run, data: RunCreatedData, at: int) -> None:
+    run.run_id = data["run_id"]
+    run.host = data["host"]
+    run.name = data["name"]
+    run.question_set_id = data["question_set_id"]
+    run.join_code = data.get("join_code", "")
+    run.config = dict(data["config"])
+    run.questions = sorted(data["questions"], key=lambda q: int(q["index"]))
+    run.created_at = at
+
+
+def _apply_participant_joined(run: _Run, data: ParticipantJoinedData, at: int) -> None:
+    run.participants[data["participant_id"]] = _Participant(
+        participant_id=data["participant_id"],
+        name=data["name"],
+        player_handle=data.get("player_handle"),
+        join_order=int(data["join_order"]),
+    )
+
+
+def _apply_run_started(run: _Run, data: RunStartedData, at: int) -> None:
+    ends_at = data.get("ends_at")
+    run.started_at = int(data["started_at"])
+    run.ends_at = None if ends_at is None else int(ends_at)
+
+
+def _apply_question_served(run: _Run, data: QuestionServedData, at: int) -> None:
+    run.participants[data["participant_id"]].served[int(data["index"])] = data
+
+
+def _apply_answer_scored(run: _Run, data: AnswerScoredData, at: int) -> None:
+    participant = run.participants[data["participant_id"]]
+    participant.answers[int(data["index"])] = data
+    participant.score = int(data["score"])
+
+
+def _apply_participant_finished(run: _Run, data: ParticipantFinishedData, at: int) -> None:
+    participant = run.participants[data["participant_id"]]
+    participant.finished = True
+    participant.finished_elapsed_ms = int(data["elapsed_ms"])
+    participant.score = int(data["score"])
+
+
+def _apply_participant_kicked(run: _Run, data: ParticipantKickedData, at: int) -> None:
+    run.participants[data["participant_id"]].kicked = True
+
+
+def _apply_message_sent(run: _Run, data: MessageSentData, at: int) -> None:
+    run.message_count += 1
+
+
+def _apply_run_completed(run: _Run, data: RunCompletedData, at: int) -> None:
+    run.completed_at = int(data["completed_at"])
+    run.completion_reason = data["reason"]
+    run.leaderboard = list(data["leaderboard"])
+
+
+# How each event type changes the run; the data is typed per event, hence Any in the table.
+_APPLY: dict[str, Callable[[_Run, Any, int], None]] = {
+    RUN_CREATED: _apply_run_created,
+    PARTICIPANT_JOINED: _apply_participant_joined,
+    RUN_STARTED: _apply_run_started,
+    QUESTION_SERVED: _apply_question_served,
+    ANSWER_SCORED: _apply_answer_scored,
+    PARTICIPANT_FINISHED: _apply_participant_finished,
+    PARTICIPANT_KICKED: _apply_participant_kicked,
+    MESSAGE_SENT: _apply_message_sent,
+    RUN_COMPLETED: _apply_run_completed,
+}
+
+
 def _fold(events: Sequence[dict[str, Any]]) -> _Run:
     run = _Run()
     for event in sorted(events, key=lambda e: int(e["seq"])):
-        kind, data, at = event["type"], event["data"], int(event["at"])
-        if kind == RUN_CREATED:
-            created: RunCreatedData = data
-            run.run_id = created["run_id"]
-            run.host = created["host"]
-            run.name = created["name"]
-            run.question_set_id = created["question_set_id"]
-            run.join_code = created.get("join_code", "")
-            run.config = dict(created["config"])
-            run.questions = sorted(created["questions"], key=lambda q: int(q["index"]))
-            run.created_at = at
-        elif kind == PARTICIPANT_JOINED:
-            joined: ParticipantJoinedData = data
-            run.participants[joined["participant_id"]] = _Participant(
-                participant_id=joined["participant_id"],
-                name=joined["name"],
-                player_handle=joined.get("player_handle"),
-                join_order=int(joined["join_order"]),
-            )
-        elif kind == RUN_STARTED:
-            started: RunStartedData = data
-            ends_at = started.get("ends_at")
-            run.started_at = int(started["started_at"])
-            run.ends_at = None if ends_at is None else int(ends_at)
-        elif kind == QUESTION_SERVED:
-            served: QuestionServedData = data
-            run.participants[served["participant_id"]].served[int(served["index"])] = served
-        elif kind == ANSWER_SCORED:
-            scored: AnswerScoredData = data
-            participant = run.participants[scored["participant_id"]]
-            participant.answers[int(scored["index"])] = scored
-            participant.score = int(scored["score"])
-        elif kind == PARTICIPANT_FINISHED:
-            finished: ParticipantFinishedData = data
-            participant = run.participants[finished["participant_id"]]
-            participant.finished = True
-            participant.finished_elapsed_ms = int(finished["elapsed_ms"])
-            participant.score = int(finished["score"])
-        elif kind == PARTICIPANT_KICKED:
-            kicked: ParticipantKickedData = data
-            run.participants[kicked["participant_id"]].kicked = True
-        elif kind == MESSAGE_SENT:
-            run.message_count += 1
-        elif kind == RUN_COMPLETED:
-            completed: RunCompletedData = data
-            run.completed_at = int(completed["completed_at"])
-            run.completion_reason = completed["reason"]
-            run.leaderboard = list(completed["leaderboard"])
+        apply = _APPLY.get(event["type"])
+        # A type with no entry (not a run event) leaves the run as it is.
+        if apply is not None:
+            apply(run, event["data"], int(event["at"]))
     if not run.run_id:
         raise ValueError("the event list has no run_created event")
     return run
