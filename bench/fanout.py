@@ -2,8 +2,8 @@
 
 What is real: the engine (`RunEngine` on a private Redis, every action through
 `SpeedRunService.handle`, joins through `RunEngine.join` as sign-on calls it), the fan-out function's
-work (`FanOutService.deliver` on each pushes-queue record, parsed through the `Delivery` model the
-handler reads), its `ConnectionsPusher` (retries with backoff) and its `RateLimiter`
+work (`FanOutService.deliver` on each pushes-queue record, parsed by `parse_delivery`, as the
+handler parses it), its `ConnectionsPusher` (retries with backoff) and its `RateLimiter`
 (PUSHES_PER_SECOND), both with a simulated clock and sleep injected.
 
 What is modelled (MODEL, written into the results):
@@ -45,7 +45,6 @@ from typing import Any, cast
 
 import redis
 from botocore.exceptions import ClientError
-from pydantic import TypeAdapter
 
 from bench import cost
 from bench.engine_run import CountingPusher, message_units
@@ -55,7 +54,7 @@ from speedrun.adapters.queues import JobQueues
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
-from speedrun.fanout.deliveries import Delivery, FlushDelivery, PushDelivery, push_deliveries
+from speedrun.fanout.deliveries import FlushDelivery, parse_delivery, push_deliveries
 from speedrun.fanout.publisher import SQS_BATCH_ENTRIES
 from speedrun.fanout.service import (
     MAX_DELIVERY_ATTEMPTS,
@@ -68,8 +67,6 @@ from speedrun.reporting.reporter import run_puts
 from tests.support.engine_harness import CountingRedis, make_questions, run_config
 from tests.support.fakes import RecordingPusher
 from tests.support.played_run import START_MS, ManualClock
-
-_DELIVERY: TypeAdapter[PushDelivery | FlushDelivery] = TypeAdapter(Delivery)
 
 LATENCY_MEDIAN_MS = 20.0
 LATENCY_P99_MS = 80.0
@@ -495,7 +492,7 @@ class FanOutModel:
         container.warm = True
         self._set_engine_clock(started)
         for body in bodies:
-            delivery = _DELIVERY.validate_json(body)
+            delivery = parse_delivery(body)
             self.cursor += RECORD_OVERHEAD_MS + (REDIS_CALL_MS if isinstance(delivery, FlushDelivery) else 0.0)
             run.report.add(container.service.deliver(delivery))
             run.deliveries += 1

@@ -75,6 +75,9 @@ class Functions(Construct):
             "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
             "POWERTOOLS_METRICS_NAMESPACE": names.metrics_namespace(res.stage),
             "STAGE": res.stage,
+            # The layer ships no pydantic plugin: without this, the first model pydantic builds reads
+            # the metadata of every package in the layers looking for one, at every cold start.
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
         }
         if needs.redis:
             env[manifest.REDIS_URL_ENV] = res.cache.url

@@ -7,18 +7,11 @@ message route answers the direct reply frame (the route response), see speedrun.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import (
-    APIGatewayWebSocketConnectEventModel,
-    APIGatewayWebSocketConnectEventRequestContext,
-    APIGatewayWebSocketDisconnectEventModel,
-    APIGatewayWebSocketDisconnectEventRequestContext,
-    APIGatewayWebSocketMessageEventModel,
-    APIGatewayWebSocketMessageEventRequestContext,
-)
+from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,47 +41,47 @@ class RunAuthorizerContext(BaseModel):
     """Epoch ms when the connecting token expires (API Gateway may hand it on as a string)."""
 
 
-class ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
-    authorizer: RunAuthorizerContext
+@dataclass(frozen=True)
+class Received:
+    """What a route needs of its event: who sent it (the connection and the identity its authorizer
+    gave it), the route, the frame's text and when the connecting token expires."""
+
+    caller: Caller
+    route_key: str
+    body: str | None
+    token_expires_at: int | None
 
 
-class ConnectEvent(APIGatewayWebSocketConnectEventModel):
-    request_context: ConnectContext = Field(alias="requestContext")
-
-
-class DisconnectContext(APIGatewayWebSocketDisconnectEventRequestContext):
-    authorizer: RunAuthorizerContext
-
-
-class DisconnectEvent(APIGatewayWebSocketDisconnectEventModel):
-    request_context: DisconnectContext = Field(alias="requestContext")
-
-
-class MessageContext(APIGatewayWebSocketMessageEventRequestContext):
-    authorizer: RunAuthorizerContext
-
-
-class MessageEvent(APIGatewayWebSocketMessageEventModel):
-    request_context: MessageContext = Field(alias="requestContext")
-
-
-def _caller(context: ConnectContext | DisconnectContext | MessageContext) -> Caller:
-    identity = context.authorizer
-    return Caller(
+def _received(event: dict[str, Any]) -> Received:
+    """ValueError when the event carries no speed-run identity. Powertools' data class reads the
+    event and our model its authorizer context: the parser's event models would import every event
+    model Powertools has (~75 ms of each cold start, docs/performance.md)."""
+    parsed = APIGatewayWebSocketEvent(event)
+    try:
+        context = parsed.request_context
+        identity = RunAuthorizerContext.model_validate(context.get("authorizer"))
+        connection_id, route_key = context.connection_id, context.route_key
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise ValueError("no speed-run identity on this connection") from exc
+    if not (isinstance(connection_id, str) and connection_id and isinstance(route_key, str)):
+        raise ValueError("no connection id or route key")
+    caller = Caller(
         run_id=identity.run_id,
         role=identity.role,
         participant_id=identity.participant_id or None,
-        connection_id=context.connection_id,
+        connection_id=connection_id,
     )
+    body = parsed.get("body")
+    return Received(caller, route_key, body if isinstance(body, str) else None, identity.expires_at)
 
 
 def on_connect(event: dict[str, Any]) -> Reply:
     try:
-        parsed = parse(event=event, model=ConnectEvent)
-    except ValidationError:
+        received = _received(event)
+    except ValueError:
         return {"statusCode": 401}
     try:
-        allowed = service_from_settings().connect(_caller(parsed.request_context))
+        allowed = service_from_settings().connect(received.caller)
     except DomainError as exc:
         return {"statusCode": exc.status}
     return {"statusCode": 200 if allowed else 403}
@@ -96,23 +89,20 @@ def on_connect(event: dict[str, Any]) -> Reply:
 
 def on_disconnect(event: dict[str, Any]) -> Reply:
     try:
-        parsed = parse(event=event, model=DisconnectEvent)
-        service_from_settings().disconnect(_caller(parsed.request_context))
-    except (ValidationError, DomainError):
+        service_from_settings().disconnect(_received(event).caller)
+    except (ValueError, DomainError):
         logger.warning("disconnect not recorded", extra={"route": "$disconnect"})
     return {"statusCode": 200}
 
 
 def on_message(event: dict[str, Any]) -> Reply:
     try:
-        parsed = parse(event=event, model=MessageEvent)
-    except ValidationError:
+        received = _received(event)
+    except ValueError:
         frame = frames.error("unauthorized", "no speed-run identity on this connection", None)
     else:
-        context = parsed.request_context
-        body = parsed.body if isinstance(parsed.body, str) else None
         frame = service_from_settings().handle(
-            _caller(context), context.route_key, body, token_expires_at=context.authorizer.expires_at
+            received.caller, received.route_key, received.body, token_expires_at=received.token_expires_at
         )
     return {"statusCode": 200, "body": frames.reply_body(frame)}
 

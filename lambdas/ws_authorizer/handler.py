@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from speedrun.errors import Forbidden, Unauthorized
-from speedrun.signon.service import ConnectionAuthorizer
+from speedrun.signon.authorizer import ConnectionAuthorizer
 from speedrun.tracing import lambda_tracer
 
 logger = Logger()

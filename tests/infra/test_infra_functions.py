@@ -16,7 +16,13 @@ ALWAYS = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", 
 
 
 def expected_env(spec: manifest.FunctionSpec) -> set[str]:
-    env = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE", "STAGE"}
+    env = {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_LOG_LEVEL",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "STAGE",
+        "PYDANTIC_DISABLE_PLUGINS",
+    }
     needs = spec.needs
     if needs.redis:
         env |= {manifest.REDIS_URL_ENV, manifest.REDIS_CLUSTER_ENV, manifest.REDIS_AUTH_SECRET_ENV}

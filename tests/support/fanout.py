@@ -1,7 +1,7 @@
 """The pushes queue and the fan-out function in this process, on the tests' clock.
 
 Deliveries take the real path: `push_deliveries` splits them as the publisher does, each is
-serialized and parsed back through the `Delivery` model the fan-out handler reads, and a real
+serialized and parsed back through `parse_delivery`, as the fan-out handler reads it, and a real
 `FanOutService` posts it with the test's pusher and answers flushes with the engine's `flush`
 script. A delivery is posted when `run_due()` runs and its delay has passed (whole seconds,
 rounded up, as SQS delays them), so the tests see the coalescing the deployed system does.
@@ -16,14 +16,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from speedrun.adapters.connections import Push, Pusher
 from speedrun.engine.store import RunEngine
-from speedrun.fanout.deliveries import Delivery, FlushDelivery, push_deliveries
+from speedrun.fanout.deliveries import FlushDelivery, parse_delivery, push_deliveries
 from speedrun.fanout.service import DeliveryReport, FanOutService
-
-_DELIVERY: TypeAdapter[Any] = TypeAdapter(Delivery)
 
 
 class InProcessFanOut:
@@ -63,7 +59,7 @@ class InProcessFanOut:
         with self._lock:
             while self._pending and self._pending[0][0] <= self.clock():
                 _due, _order, body = heapq.heappop(self._pending)
-                self.report.add(self.service.deliver(_DELIVERY.validate_json(body)))
+                self.report.add(self.service.deliver(parse_delivery(body)))
                 self.deliveries += 1
                 delivered += 1
         return delivered

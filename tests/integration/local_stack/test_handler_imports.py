@@ -1,6 +1,7 @@
 """What a handler loads at its cold start, imported as deployed: its synthesized asset as the task
 root, Lambda's `sys.path`, its template's environment (`lambda_variables`, as the local runtime
-starts it). The X-Ray SDK is loaded only when tracing is on (`speedrun.tracing.lambda_tracer`)."""
+starts it). The X-Ray SDK is loaded only when tracing is on (`speedrun.tracing.lambda_tracer`), and
+no handler loads what docs/performance.md found it paid for without using it."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def definitions() -> dict[str, FunctionDefinition]:
     return read_functions(artifacts.synthesize(), artifacts.host_dependencies_layer())
 
 
-def xray_modules_after_import(definition: FunctionDefinition, overrides: dict[str, str]) -> list[str]:
-    """The `aws_xray_sdk` modules loaded once the handler module is imported as Lambda's init does."""
+def modules_after_import(definition: FunctionDefinition, overrides: dict[str, str], prefix: str) -> list[str]:
+    """The modules named `prefix...` loaded once the handler module is imported as Lambda's init does."""
     launch = Launch(runtime_dir=artifacts.runtime_dir(), region="us-east-1", function_name_prefix="t", account_id="1")
     values, extras = aws.placeholder_values()
     env = lambda_variables(
@@ -36,9 +37,7 @@ def xray_modules_after_import(definition: FunctionDefinition, overrides: dict[st
         log_stream_id="imports",
     )
     module = definition.handler.rsplit(".", 1)[0]
-    probe = (
-        f"import json, sys, {module}; print(json.dumps(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk'))))"
-    )
+    probe = f"import json, sys, {module}; print(json.dumps(sorted(m for m in sys.modules if m.startswith({prefix!r}))))"
     result = subprocess.run(
         [launch.python, *PYTHON_FLAGS, "-c", probe],
         cwd=definition.code_dir,
@@ -56,7 +55,7 @@ def xray_modules_after_import(definition: FunctionDefinition, overrides: dict[st
 def test_a_handler_does_not_load_the_xray_recorder_while_tracing_is_disabled(
     definitions: dict[str, FunctionDefinition], name: str
 ) -> None:
-    loaded = xray_modules_after_import(definitions[name], {"POWERTOOLS_TRACE_DISABLED": "true"})
+    loaded = modules_after_import(definitions[name], {"POWERTOOLS_TRACE_DISABLED": "true"}, "aws_xray_sdk")
     assert XRAY_RECORDER not in loaded, loaded
 
 
@@ -64,4 +63,31 @@ def test_a_handler_traces_with_xray_as_deployed(definitions: dict[str, FunctionD
     # The template's environment leaves tracing on (the functions have active tracing): the same
     # probe then sees the recorder, so the test above would see it too if a handler loaded it.
     assert "POWERTOOLS_TRACE_DISABLED" not in definitions["speedrun"].environment
-    assert XRAY_RECORDER in xray_modules_after_import(definitions["speedrun"], {})
+    assert XRAY_RECORDER in modules_after_import(definitions["speedrun"], {}, "aws_xray_sdk")
+
+
+PARSER_MODELS = "aws_lambda_powertools.utilities.parser"
+"""Importing any of Powertools' parser builds every event model it has (~75 ms): handlers read
+their events with Powertools' data classes and validate what they use with their own models."""
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in manifest.FUNCTIONS])
+def test_a_handler_does_not_load_the_parsers_event_models(
+    definitions: dict[str, FunctionDefinition], name: str
+) -> None:
+    assert modules_after_import(definitions[name], {}, PARSER_MODELS) == []
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in manifest.FUNCTIONS if not spec.needs.tables])
+def test_tracing_does_not_load_pynamodb_into_a_function_without_tables(
+    definitions: dict[str, FunctionDefinition], name: str
+) -> None:
+    # X-Ray's patch_all would import every library it can patch; the tracer patches botocore only.
+    assert modules_after_import(definitions[name], {}, "pynamodb") == []
+
+
+def test_the_connect_authorizer_loads_neither_question_sets_nor_fan_out_nor_players(
+    definitions: dict[str, FunctionDefinition],
+) -> None:
+    loaded = modules_after_import(definitions["ws_authorizer"], {}, "speedrun.")
+    assert [m for m in loaded if m.startswith(("speedrun.question_sets", "speedrun.fanout", "speedrun.players"))] == []

@@ -32,8 +32,9 @@ from speedrun.errors import Conflict, NotFound
 from speedrun.question_sets.service import default_service
 from speedrun.reporting.read_models import read_summary
 from speedrun.settings import get_settings
+from speedrun.signon.authorizer import ConnectionAuthorizer
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
-from speedrun.signon.service import ConnectionAuthorizer, SignOnService
+from speedrun.signon.service import SignOnService
 from tests.support.durable_stores import MotoQueues, poll_once, queue_depth
 from tests.support.durable_stores import client as shared_client
 from tests.support.engine_harness import make_questions, run_config

@@ -12,8 +12,8 @@ import pytest
 import lambdas.ws_authorizer.handler as authorizer_lambda
 from speedrun.adapters.tokens import AUDIENCE, ISSUER
 from speedrun.clock import now_ms
+from speedrun.signon.authorizer import ConnectionAuthorizer
 from speedrun.signon.models import CreateSpeedRunRequest, JoinRequest
-from speedrun.signon.service import ConnectionAuthorizer
 from tests.support.fakes import FakeLambdaContext
 from tests.support.signon import SignOnWorld, question, signon_world
 

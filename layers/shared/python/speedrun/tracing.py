@@ -61,8 +61,14 @@ class NoTracing(BaseProvider):
         return None
 
 
+TRACED_LIBRARIES = ("botocore",)
+"""What X-Ray patches: every AWS call goes through botocore (PynamoDB's too). Powertools' default,
+X-Ray's `patch_all`, imports each library it can patch (PynamoDB, sqlite3, httplib...) into every
+function at its cold start, whether the function uses it or not."""
+
+
 def lambda_tracer() -> Tracer:
     """The handler's Tracer: X-Ray's when tracing is on, NoTracing when Powertools would disable it."""
     if Tracer._is_tracer_disabled():  # Powertools' own rule: the env variable, or not on Lambda
         return Tracer(provider=NoTracing(), disabled=True, auto_patch=False)
-    return Tracer()
+    return Tracer(patch_modules=TRACED_LIBRARIES)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from speedrun.adapters.connections import Push, encode_message
 
@@ -48,6 +48,12 @@ class FlushDelivery(BaseModel):
 
 
 Delivery = Annotated[PushDelivery | FlushDelivery, Field(discriminator="kind")]
+_DELIVERY: TypeAdapter[PushDelivery | FlushDelivery] = TypeAdapter(Delivery)
+
+
+def parse_delivery(body: str | bytes) -> PushDelivery | FlushDelivery:
+    """A message of the pushes queue; pydantic's ValidationError when it is not one."""
+    return _DELIVERY.validate_json(body)
 
 
 def push_deliveries(run_id: str, pushes: Sequence[Push], *, attempt: int = 0) -> list[PushDelivery]:

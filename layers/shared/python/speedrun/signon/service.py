@@ -8,11 +8,10 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 
 from speedrun.adapters.redis_client import redis_from_settings
-from speedrun.adapters.tokens import RunClaims, RunTokens, run_tokens_from_settings
+from speedrun.adapters.tokens import RunTokens, run_tokens_from_settings
 from speedrun.clock import iso_from_ms, now_ms
 from speedrun.engine.models import CreatedRun, Joined, RunConfig
 from speedrun.engine.store import LOBBY_TTL_MS, RunEngine
-from speedrun.errors import Forbidden
 from speedrun.fanout.publisher import FanOut, FanOutQueue
 from speedrun.players.commands import check_owner
 from speedrun.question_sets.models import StoredQuestionSet
@@ -173,22 +172,3 @@ class SignOnService:
         except Exception:
             # The participant is in (and must get their token); the run asks again at its next change.
             logger.exception("flush not requested", extra={"run_id": joined.run_id})
-
-
-class ConnectionAuthorizer:
-    """The $connect check: a valid run token whose run is live and whose bearer was not kicked."""
-
-    def __init__(self, tokens: RunTokens, engine: RunEngine) -> None:
-        self.tokens = tokens
-        self.engine = engine
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> ConnectionAuthorizer:
-        return cls(run_tokens_from_settings(settings), RunEngine(redis_from_settings(settings)))
-
-    def authorize(self, token: str | None) -> RunClaims:
-        """The token's claims; Unauthorized (no or malformed token) or Forbidden (refused)."""
-        claims = self.tokens.verify(token)
-        if not self.engine.connection_allowed(claims.run_id, claims.role, claims.participant_id):
-            raise Forbidden("run is over or participant was removed")
-        return claims
