@@ -176,8 +176,12 @@ class WebSocketClient:
     """The authorizer's context plus `principalId`, passed to every later route of the connection."""
 
 
-def _websocket_request_context(client: WebSocketClient, route_key: str, event_type: str) -> dict[str, Any]:
-    at_ms = now_ms()
+def _websocket_request_context(
+    client: WebSocketClient, route_key: str, event_type: str, at_ms: int | None
+) -> dict[str, Any]:
+    """`at_ms`: when the request arrived (epoch ms), now unless given."""
+    if at_ms is None:
+        at_ms = now_ms()
     return {
         "routeKey": route_key,
         "eventType": event_type,
@@ -218,25 +222,29 @@ def websocket_authorizer_event(client: WebSocketClient, region: str) -> dict[str
         "methodArn": connect_method_arn(region),
         **_websocket_handshake_fields(client),
         "stageVariables": {},
-        "requestContext": _websocket_request_context(client, "$connect", "CONNECT"),
+        "requestContext": _websocket_request_context(client, "$connect", "CONNECT", None),
     }
 
 
-def websocket_connect_event(client: WebSocketClient) -> dict[str, Any]:
-    context = _websocket_request_context(client, "$connect", "CONNECT")
+def websocket_connect_event(client: WebSocketClient, *, at_ms: int | None = None) -> dict[str, Any]:
+    context = _websocket_request_context(client, "$connect", "CONNECT", at_ms)
     context["authorizer"] = dict(client.authorizer)
     return {**_websocket_handshake_fields(client), "requestContext": context}
 
 
-def websocket_message_event(client: WebSocketClient, route_key: str, body: str) -> dict[str, Any]:
-    context = _websocket_request_context(client, route_key, "MESSAGE")
+def websocket_message_event(
+    client: WebSocketClient, route_key: str, body: str, *, at_ms: int | None = None
+) -> dict[str, Any]:
+    context = _websocket_request_context(client, route_key, "MESSAGE", at_ms)
     context["messageId"] = base64.b64encode(secrets.token_bytes(10)).decode()
     context["authorizer"] = dict(client.authorizer)
     return {"requestContext": context, "body": body, "isBase64Encoded": False}
 
 
-def websocket_disconnect_event(client: WebSocketClient, status_code: int, reason: str) -> dict[str, Any]:
-    context = _websocket_request_context(client, "$disconnect", "DISCONNECT")
+def websocket_disconnect_event(
+    client: WebSocketClient, status_code: int, reason: str, *, at_ms: int | None = None
+) -> dict[str, Any]:
+    context = _websocket_request_context(client, "$disconnect", "DISCONNECT", at_ms)
     context["disconnectStatusCode"] = status_code
     context["disconnectReason"] = reason
     context["authorizer"] = dict(client.authorizer)

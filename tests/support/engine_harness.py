@@ -1,8 +1,8 @@
 """The engine's test world: the real engine and service on the test Redis (behind a command
 counter), moto SQS queues, an injected clock, the recording pusher (tests.support.fakes), the
 fan-out in this process (tests.support.fanout: deliveries posted after the frame's reply, coalesced
-ones when due), and WebSocket events shaped like API Gateway's (`handshake_event`, `frame_event`),
-fed to `lambdas.speedrun.handler`."""
+ones when due), and WebSocket events shaped like API Gateway's (`handshake_event`, `frame_event`,
+built by local_stack.events) fed to `lambdas.speedrun.handler`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ import redis
 from moto import mock_aws
 
 import lambdas.speedrun.handler as speedrun_lambda
+from local_stack.events import (
+    WebSocketClient,
+    websocket_connect_event,
+    websocket_disconnect_event,
+    websocket_message_event,
+)
 from speedrun import manifest
 from speedrun.adapters.queues import JobQueues
 from speedrun.engine.keys import join_code_key, run_keys
@@ -146,48 +152,38 @@ class Client:
         }
 
 
-_HANDSHAKE_EVENT_TYPES = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}
+_WEBSOCKET_DOMAIN = "ws.example.test"
 
 
 def handshake_event(client: Client, route_key: str, now: int) -> dict[str, Any]:
     """The event API Gateway invokes the speed-run function with for `client`'s `$connect` or
     `$disconnect` (a going-away close) at `now` (ms)."""
-    context = _request_context(client, route_key, _HANDSHAKE_EVENT_TYPES[route_key], now)
+    connection = _websocket_client(client, now)
+    if route_key == "$connect":
+        return websocket_connect_event(connection, at_ms=now)
     if route_key == "$disconnect":
-        context.update(disconnectStatusCode=1001, disconnectReason="Going away")
-    return {
-        "headers": {"Host": "ws.example.test"},
-        "multiValueHeaders": {"Host": ["ws.example.test"]},
-        "isBase64Encoded": False,
-        "requestContext": context,
-    }
+        return websocket_disconnect_event(connection, 1001, "Going away", at_ms=now)
+    raise ValueError(f"not a handshake route: {route_key}")
 
 
 def frame_event(client: Client, route_key: str, now: int, body: str) -> dict[str, Any]:
     """The event API Gateway invokes the speed-run function with for a frame (`body`, the text
     `client` sent) routed to `route_key` at `now` (ms)."""
-    context = _request_context(client, route_key, "MESSAGE", now)
-    context["messageId"] = f"m-{now}"
-    return {"requestContext": context, "body": body, "isBase64Encoded": False}
+    return websocket_message_event(_websocket_client(client, now), route_key, body, at_ms=now)
 
 
-def _request_context(client: Client, route_key: str, event_type: str, now: int) -> dict[str, Any]:
-    return {
-        "routeKey": route_key,
-        "eventType": event_type,
-        "extendedRequestId": f"x-{now}",
-        "requestTime": "22/Nov/2026:00:00:00 +0000",
-        "messageDirection": "IN",
-        "stage": "test",
-        "connectedAt": now,
-        "requestTimeEpoch": now,
-        "identity": {"sourceIp": "127.0.0.1", "userAgent": "engine-tests"},
-        "requestId": f"r-{now}",
-        "domainName": "ws.example.test",
-        "connectionId": client.connection_id,
-        "apiId": "testws",
-        "authorizer": client.authorizer,
-    }
+def _websocket_client(client: Client, now: int) -> WebSocketClient:
+    """What API Gateway knows about `client`'s connection; it connected at `now`, as every event of
+    it says (the engine reads only the connection id, route and authorizer context)."""
+    return WebSocketClient(
+        connection_id=client.connection_id,
+        source_ip="127.0.0.1",
+        user_agent="engine-tests",
+        domain_name=_WEBSOCKET_DOMAIN,
+        connected_at_ms=now,
+        headers=[("Host", _WEBSOCKET_DOMAIN)],
+        authorizer=client.authorizer,
+    )
 
 
 class EngineWorld:

@@ -15,8 +15,8 @@ from speedrun.adapters.connections import Push, SendReport
 
 class RecordingPusher:
     """`@connections`, recorded: every push in order, and per connection; the connections closed.
-    Connections in `gone` answer 410 Gone (each attempt counted). Thread-safe: the racing tests post
-    from many threads at once."""
+    Connections in `gone` answer 410 Gone (each attempt counted; a subclass decides otherwise in
+    `_is_gone`). Thread-safe: the racing tests post from many threads at once."""
 
     def __init__(self) -> None:
         self.pushes: list[Push] = []
@@ -34,7 +34,7 @@ class RecordingPusher:
         report = SendReport(sent=0, gone=[])
         with self._lock:
             for push in pushes:
-                if push.connection_id in self.gone:
+                if self._is_gone(push.connection_id):
                     self.gone_attempts[push.connection_id] += 1
                     report.gone.append(push.connection_id)
                     continue
@@ -45,9 +45,15 @@ class RecordingPusher:
                 report.sent += 1
         return report
 
-    def close(self, connection_id: str) -> None:
+    def _is_gone(self, connection_id: str) -> bool:
+        """Whether a push to the connection answers 410 Gone (called holding the lock)."""
+        return connection_id in self.gone
+
+    def close(self, connection_id: str) -> bool | None:
+        """Every close is recorded; None: this fake cannot tell whether the connection was open."""
         with self._lock:
             self.closed.append(connection_id)
+        return None
 
     @property
     def push_count(self) -> int:

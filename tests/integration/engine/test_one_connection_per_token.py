@@ -7,19 +7,18 @@ a connection's `$connect` returned) is in test_one_connection_per_token_deployed
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import lambdas.speedrun.handler as speedrun_lambda
-from speedrun.adapters.connections import Push, SendReport
 from speedrun.engine.keys import run_keys
 from speedrun.engine.scripts import SCRIPT_NAMES, script_source
 from speedrun.engine.service import SpeedRunService
 from tests.support.engine_harness import Client, EngineWorld, engine_queues
+from tests.support.fakes import RecordingPusher
 
 HANDSHAKES = 120
 
@@ -254,34 +253,25 @@ def test_a_truly_gone_connection_is_replaced_by_the_next_connect_and_refused_aft
 # --- closing a connection that API Gateway has not registered yet ------------------------------
 
 
-class GatewayPusher:
+class GatewayPusher(RecordingPusher):
     """@connections as API Gateway answers it: a connection exists only once registered (its
-    $connect returned); until then, and after a DELETE, every call answers 410."""
+    $connect returned); until then, and after a DELETE, every call answers 410. `closed` holds the
+    DELETEs that closed one."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.registered: set[str] = set()
-        self.deleted: list[str] = []
-        self.inbox: dict[str, list[dict[str, Any]]] = {}
-        self.lock = threading.Lock()
 
-    def send(self, pushes: Sequence[Push]) -> SendReport:
-        report = SendReport(sent=0, gone=[])
-        with self.lock:
-            for push in pushes:
-                if push.connection_id not in self.registered:
-                    report.gone.append(push.connection_id)
-                    continue
-                self.inbox.setdefault(push.connection_id, []).append(json.loads(json.dumps(push.message)))
-                report.sent += 1
-        return report
+    def _is_gone(self, connection_id: str) -> bool:
+        return connection_id not in self.registered
 
     def close(self, connection_id: str) -> bool:
-        with self.lock:
+        with self._lock:
             if connection_id not in self.registered:
                 return False
             self.registered.discard(connection_id)
-            self.deleted.append(connection_id)
-            return True
+        super().close(connection_id)
+        return True
 
 
 def test_a_replaced_connection_still_inside_its_connect_is_closed_once_registered(world: EngineWorld) -> None:
@@ -300,7 +290,7 @@ def test_a_replaced_connection_still_inside_its_connect_is_closed_once_registere
     second = socket_of(player, "second=")
     assert world.connect(second) == 200
     gateway.registered.add(second.connection_id)
-    assert gateway.deleted == [first.connection_id]
+    assert gateway.closed == [first.connection_id]
     assert len(pauses) == 1  # one 410, one pause, then closed
     assert world.send(second, "sync")["type"] == "state"
 
@@ -317,17 +307,17 @@ def test_a_replaced_connection_registered_too_late_is_closed_on_its_first_frame(
     assert world.connect(quick) == 200  # closes `slow`: 410 on every attempt, it is still connecting
     gateway.registered.add(quick.connection_id)
     assert pauses == [0.05, 0.1, 0.2, 0.4]
-    assert gateway.deleted == []
+    assert gateway.closed == []
     gateway.registered.add(slow.connection_id)  # its $connect returned at last: a live socket...
     reply = world.send(slow, "sync", request_id="s")
     assert (reply["code"], reply["request_id"]) == ("unauthorized", "s")  # ...that cannot act
     assert gateway.inbox[slow.connection_id] == [reply]  # it is told why, then closed
-    assert gateway.deleted == [slow.connection_id]
+    assert gateway.closed == [slow.connection_id]
     assert world.disconnect(slow) == 200  # API Gateway's $disconnect after the DELETE
     assert world.send(quick, "sync")["type"] == "state"
     # the kick closes the participant's only connection left, registered: at once
     assert world.send(host, "kick", participant_id=player.participant_id)["type"] == "participant_left"
-    assert gateway.deleted == [slow.connection_id, quick.connection_id]
+    assert gateway.closed == [slow.connection_id, quick.connection_id]
     assert pauses == [0.05, 0.1, 0.2, 0.4]
 
 
