@@ -13,9 +13,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import websockets
+
+from speedrun.question_sets.models import XLSX_MEDIA_TYPE
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def multipart_body(fields: Mapping[str, str], filename: str, content: bytes) -> 
         f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
         for name, value in fields.items()
     ]
-    content_type = "text/csv" if filename.endswith(".csv") else "application/json"
+    # Informative only: the platform tells a question set's format by its content.
+    content_type = {".csv": "text/csv", ".xlsx": XLSX_MEDIA_TYPE}.get(Path(filename).suffix, "application/json")
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
         f"Content-Type: {content_type}\r\n\r\n".encode()

@@ -326,7 +326,7 @@ class LocalStack:
 
     def load_samples(self, examples_dir: Path) -> list[str]:
         """Upload every sample set through the real upload route, as the host."""
-        files = sorted(path for path in examples_dir.glob("*") if path.suffix in (".json", ".csv"))
+        files = sorted(path for path in examples_dir.glob("*") if path.suffix in (".json", ".csv", ".xlsx"))
         if not files:
             return []
         token = self.sign_in_host()

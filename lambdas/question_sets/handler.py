@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from speedrun.errors import BadRequest
 from speedrun.http import caller_sub, error_response, error_responses, make_resolver
 from speedrun.manifest import QUESTION_SET_UPLOAD
-from speedrun.question_sets.models import QuestionSetMetadata, QuestionSetPage
+from speedrun.question_sets.models import UPLOAD_MEDIA_TYPES, QuestionSetMetadata, QuestionSetPage
 from speedrun.question_sets.service import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, default_service
 from speedrun.question_sets.upload_guard import MAX_BODY_BYTES, upload_refusal
 from speedrun.tracing import lambda_tracer
@@ -25,6 +25,10 @@ metrics = Metrics()
 app = make_resolver(max_body_bytes=MAX_BODY_BYTES, envelope_guards={QUESTION_SET_UPLOAD: upload_refusal})
 
 TAGS = ["question sets"]
+UPLOAD_FORMATS = (
+    "JSON (the question-set format, the earlier tools' array, or an Open Trivia DB reply), CSV, or an .xlsx "
+    "workbook (Kahoot!'s quiz template, or the CSV columns)"
+)
 
 
 @app.exception_handler(UnicodeDecodeError)
@@ -36,8 +40,12 @@ def _multipart_not_text(_exc: UnicodeDecodeError) -> Response[Any]:
 @app.post(
     "/api/question-sets",
     status_code=201,
-    summary="Upload a question set (JSON or CSV, at most 4 MiB and 500 questions)",
-    description="Every problem found is listed in `error.details` ({question|line, field, reason}).",
+    summary="Upload a question set (JSON, CSV or .xlsx, at most 4 MiB and 500 questions)",
+    description=(
+        f"The file may be {UPLOAD_FORMATS}: media types {', '.join(UPLOAD_MEDIA_TYPES)}. The format is told by "
+        "the file's content, not by its name or the part's Content-Type. Every problem found is listed in "
+        "`error.details` ({question|line|sheet and row, field, reason})."
+    ),
     tags=TAGS,
     responses={
         201: {"description": "Stored; the set's metadata."},
@@ -45,7 +53,10 @@ def _multipart_not_text(_exc: UnicodeDecodeError) -> Response[Any]:
     },
 )
 def upload_question_set(
-    file: Annotated[UploadFile, File(description="The question set file: JSON or CSV, UTF-8, at most 4 MiB.")],
+    file: Annotated[
+        UploadFile,
+        File(description=f"The question set file, at most 4 MiB: {UPLOAD_FORMATS}. JSON and CSV are UTF-8."),
+    ],
     name: Annotated[
         str | None, Form(description="Display name (else the file's own name, else the file name).")
     ] = None,

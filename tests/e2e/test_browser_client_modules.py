@@ -811,6 +811,7 @@ def test_upload_is_checked_before_sending_and_refusals_list_every_problem(page: 
             listed: m.refusedUpload({status: 400, message: "The question set is invalid.", details: [
                 {question: 1, field: "options", reason: "needs at least 2"},
                 {line: 4, reason: "bad CSV"},
+                {sheet: "Geo", row: 3, field: "question", reason: "must not be empty"},
                 {field: "name", message: "too long"},
                 "plain text",
                 {code: "x"},
@@ -821,13 +822,14 @@ def test_upload_is_checked_before_sending_and_refusals_list_every_problem(page: 
         };""",
     )
     assert seen == {
-        "before": ["Choose a question set file (JSON or CSV).", "The file is larger than 4 MiB.", None],
+        "before": ["Choose a question set file (JSON, CSV or .xlsx).", "The file is larger than 4 MiB.", None],
         "tooLarge": {"message": "The file is too large (4 MiB at most).", "problems": []},
         "listed": {
             "message": "The question set is invalid.",
             "problems": [
                 "question 1, options: needs at least 2",
                 "line 4: bad CSV",
+                "sheet Geo, row 3, question: must not be empty",
                 "name: too long",
                 "plain text",
                 '{"code":"x"}',

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from openpyxl import Workbook
 
 from speedrun.manifest import QUESTION_STORE_ENV
 from speedrun.question_sets.service import default_service
@@ -61,13 +63,19 @@ def http_event(
     return event
 
 
-def multipart_body(file_content: bytes, *, filename: str = "set.json", name: str | None = None) -> bytes:
+def multipart_body(
+    file_content: bytes,
+    *,
+    filename: str = "set.json",
+    name: str | None = None,
+    content_type: str = "application/octet-stream",
+) -> bytes:
     parts = []
     if name is not None:
         parts.append(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\n{name}\r\n'.encode())
     parts.append(
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        f"Content-Type: {content_type}\r\n\r\n".encode()
         + file_content
         + b"\r\n"
     )
@@ -76,13 +84,18 @@ def multipart_body(file_content: bytes, *, filename: str = "set.json", name: str
 
 
 def upload_event(
-    file_content: bytes, *, filename: str = "set.json", name: str | None = None, sub: str = "host-1"
+    file_content: bytes,
+    *,
+    filename: str = "set.json",
+    name: str | None = None,
+    sub: str = "host-1",
+    content_type: str = "application/octet-stream",
 ) -> dict[str, Any]:
     return http_event(
         "POST",
         "/api/question-sets",
         sub=sub,
-        body=multipart_body(file_content, filename=filename, name=name),
+        body=multipart_body(file_content, filename=filename, name=name, content_type=content_type),
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
     )
 
@@ -100,6 +113,19 @@ def sample_question(number: int, category: str = "geography") -> dict[str, Any]:
 def sample_set_json(count: int, categories: tuple[str, ...] = ("geography", "History", "science")) -> bytes:
     questions = [sample_question(n, categories[n % len(categories)]) for n in range(count)]
     return json.dumps({"name": "Sample", "questions": questions}).encode()
+
+
+def workbook_bytes(sheets: Mapping[str, Sequence[Sequence[Any]]]) -> bytes:
+    """An .xlsx file with one worksheet per entry (title -> rows of cell values), as openpyxl writes it."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def body_of(response: dict[str, Any]) -> Any:

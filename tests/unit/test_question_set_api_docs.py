@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 from infra import openapi
 from speedrun import manifest
+from speedrun.question_sets.models import UPLOAD_MEDIA_TYPES, XLSX_MEDIA_TYPE
 from tests.support.served_openapi import served_openapi_document
 
 
@@ -48,6 +49,16 @@ def test_the_question_set_routes_are_described(document: dict[str, Any]) -> None
         "$ref": "#/components/schemas/QuestionSetPage"
     }
     assert "get" in document["paths"]["/api/question-sets/{set_id}"]
+
+
+def test_the_upload_names_every_accepted_format_and_media_type(document: dict[str, Any]) -> None:
+    upload = document["paths"]["/api/question-sets"]["post"]
+    upload_body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    file_schema = document["components"]["schemas"][upload_body["$ref"].rsplit("/", 1)[1]]["properties"]["file"]
+    assert XLSX_MEDIA_TYPE in UPLOAD_MEDIA_TYPES
+    assert all(media_type in upload["description"] for media_type in UPLOAD_MEDIA_TYPES)
+    for text in (upload["description"], file_schema["description"]):
+        assert all(name in text for name in ("JSON", "CSV", ".xlsx", "Kahoot!", "Open Trivia DB"))
 
 
 def test_every_route_of_every_existing_http_module_is_in_the_document(document: dict[str, Any]) -> None:

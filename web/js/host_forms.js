@@ -8,17 +8,19 @@ const RUN_SECONDS = { min: 30, max: 7200 }; // the optional time limit, entered 
 
 /** Why `file` cannot be uploaded, checked before sending it; null when it can. */
 export function uploadProblem(file) {
-  if (!file) return "Choose a question set file (JSON or CSV).";
+  if (!file) return "Choose a question set file (JSON, CSV or .xlsx).";
   if (file.size > MAX_UPLOAD_BYTES) return "The file is larger than 4 MiB.";
   return null;
 }
 
-/** One entry of a 400's `error.details` ({question | line, field, reason}) as a line of text. */
+/** One entry of a 400's `error.details` ({question | line | sheet and row, field, reason}) as a line of text. */
 function describeProblem(problem) {
   if (typeof problem === "string") return problem;
   const where = [];
   if (problem.line != null) where.push(`line ${problem.line}`);
   if (problem.question != null) where.push(`question ${problem.question}`);
+  if (problem.sheet != null) where.push(`sheet ${problem.sheet}`);
+  if (problem.row != null) where.push(`row ${problem.row}`);
   if (problem.field) where.push(problem.field);
   const reason = problem.reason || problem.message || problem.msg || JSON.stringify(problem);
   return where.length ? `${where.join(", ")}: ${reason}` : reason;

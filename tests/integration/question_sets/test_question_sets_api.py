@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ import lambdas.question_sets.handler as question_sets_function
 from speedrun.adapters import tables
 from speedrun.adapters.tables import QuestionSetModel
 from speedrun.errors import NotFound, Unavailable
-from speedrun.question_sets.models import MAX_FILE_BYTES
+from speedrun.question_sets.models import MAX_FILE_BYTES, XLSX_MEDIA_TYPE
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
 from speedrun.question_sets.service import load_questions
 from tests.support.fakes import FakeLambdaContext
@@ -27,7 +29,10 @@ from tests.support.question_sets import (
     sample_question,
     sample_set_json,
     upload_event,
+    workbook_bytes,
 )
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @dataclass
@@ -70,6 +75,20 @@ def valid_json_question(**overrides: Any) -> dict[str, Any]:
 
 CSV_MISSING_CORRECT = b"category,question,option_1,option_2\r\ngeo,Capital of France?,Paris,Lyon\r\n"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+XLSX_EMPTY_QUESTION = workbook_bytes(
+    {"Geo": [["category", "question", "option_1", "option_2", "correct"], ["geo", "", "Lima", "Cusco", 1]]}
+)
+OPENTDB_BAD_ENTRY = json.dumps(
+    {"response_code": 0, "results": [{"type": "boolean", "category": "c", "question": "q?", "correct_answer": "Yes"}]}
+).encode()
+
+
+def zip_of(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -84,6 +103,10 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
         (b"[" + b" " * (5 * 1024 * 1024) + b"]", 413, "4 MiB"),
         (PNG, 400, "not a UTF-8 text file"),
         (json.dumps({"name": "no questions"}).encode(), 400, '"questions"'),
+        (XLSX_EMPTY_QUESTION, 400, "first: sheet 'Geo' row 2, question: must not be empty"),
+        (zip_of({"readme.txt": b"hello"}), 400, "not an Excel workbook"),
+        (zip_of({"xl/workbook.xml": b"<workbook/>", "xl/big.xml": b"\0" * (40 * 1024 * 1024)}), 400, "uncompressed"),
+        (OPENTDB_BAD_ENTRY, 400, "must be True or False"),
     ],
     ids=[
         "truncated-json",
@@ -95,6 +118,10 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
         "5-mib",
         "png",
         "object-without-questions",
+        "xlsx-empty-question",
+        "zip-not-a-workbook",
+        "zip-bomb",
+        "opentdb-bad-entry",
     ],
 )
 def test_a_refused_upload_names_the_problem_and_stores_nothing(
@@ -173,6 +200,87 @@ def test_a_csv_set_is_accepted_and_the_form_name_wins(api: Api) -> None:
     assert response["statusCode"] == 201
     assert body_of(response)["name"] == "South America"
     assert api.items()[0].source_format == "csv"
+
+
+@pytest.mark.parametrize(
+    ("file_name", "source_format", "content_type"),
+    [
+        ("kahoot-template.xlsx", "kahoot_xlsx", XLSX_MEDIA_TYPE),
+        ("generic.xlsx", "xlsx", XLSX_MEDIA_TYPE),
+        ("opentdb.json", "opentdb", "application/json"),
+    ],
+)
+def test_each_import_format_is_accepted_as_browsers_send_it(
+    api: Api, file_name: str, source_format: str, content_type: str
+) -> None:
+    content = (EXAMPLES / file_name).read_bytes()
+    response = api.upload(content, filename=file_name, content_type=content_type)
+    assert response["statusCode"] == 201, response["body"]
+    created = body_of(response)
+    assert created["name"] == Path(file_name).stem
+    [item] = api.items()
+    assert (item.source_format, item.size_bytes) == (source_format, len(content))
+    stored = load_questions("host-1", created["id"])
+    assert created["question_count"] == len(stored.questions) >= 10
+    assert len(created["categories"]) >= 3
+
+
+def test_an_imported_kahoot_sheet_keeps_its_answers_and_the_sheet_title_as_category(api: Api) -> None:
+    rows: list[list[Any]] = [
+        ["Quiz template"],
+        [],
+        [
+            "",
+            "Question - max 120 characters",
+            "Answer 1",
+            "Answer 2",
+            "Answer 3",
+            "Answer 4",
+            "Time limit (sec)",
+            "Correct answer(s)",
+        ],
+        [1, "Noble gases? (pick two)", "Helium", "Oxygen", "Neon", "", 30, "1,3"],
+    ]
+    response = api.upload(workbook_bytes({"Chemistry": rows}), filename="kahoot.xlsx", content_type=XLSX_MEDIA_TYPE)
+    assert response["statusCode"] == 201
+    assert body_of(response)["categories"] == {"Chemistry": 1}
+    [question] = load_questions("host-1", body_of(response)["id"]).questions
+    assert (question.options, question.correct) == (["Helium", "Oxygen", "Neon"], [0, 2])
+
+
+def test_an_opentdb_reply_is_stored_with_its_entities_decoded(api: Api) -> None:
+    document = {
+        "response_code": 0,
+        "results": [
+            {
+                "type": "multiple",
+                "difficulty": "easy",
+                "category": "Art",
+                "question": "Who painted &quot;The Starry Night&quot;?",
+                "correct_answer": "Vincent van Gogh",
+                "incorrect_answers": ["Claude Monet", "Paul C&eacute;zanne", "Edvard Munch"],
+            }
+        ],
+    }
+    response = api.upload(json.dumps(document).encode(), filename="trivia.json")
+    assert response["statusCode"] == 201
+    [question] = load_questions("host-1", body_of(response)["id"]).questions
+    assert question.text == 'Who painted "The Starry Night"?'
+    assert question.options == ["Claude Monet", "Edvard Munch", "Paul Cézanne", "Vincent van Gogh"]
+    assert question.correct == [3]
+
+
+def test_a_refused_workbook_lists_every_problem_with_its_sheet_and_row(api: Api) -> None:
+    header = ["category", "question", "option_1", "option_2", "correct"]
+    content = workbook_bytes({"Geo": [header, ["geo", "Fine?", "a", "b", 1], ["geo", "", "a", "a", 3]]})
+    response = api.upload(content, filename="set.xlsx", content_type=XLSX_MEDIA_TYPE)
+    assert response["statusCode"] == 400
+    assert body_of(response)["error"]["details"] == [
+        {"sheet": "Geo", "row": 3, "field": "question", "reason": "must not be empty"},
+        {"sheet": "Geo", "row": 3, "field": "options", "reason": "duplicate option 'a' (option_1 and option_2)"},
+        {"sheet": "Geo", "row": 3, "field": "correct", "reason": "3 is out of range: options are numbered 1..2"},
+    ]
+    assert_nothing_stored(api)
 
 
 def test_the_listing_pages_newest_first_and_only_shows_the_callers_sets(api: Api) -> None:

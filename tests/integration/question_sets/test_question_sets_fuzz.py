@@ -18,7 +18,7 @@ import lambdas.question_sets.handler as question_sets_function
 from speedrun.adapters import tables
 from speedrun.adapters.tables import QuestionSetModel
 from tests.support.fakes import FakeLambdaContext
-from tests.support.question_sets import body_of, question_store_at, sample_question, upload_event
+from tests.support.question_sets import body_of, question_store_at, sample_question, upload_event, workbook_bytes
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _owners = itertools.count()
@@ -28,6 +28,19 @@ VALID_CSV = (
     "category,question,option_1,option_2,option_3,correct,explanation\r\n"
     "geo,Capital of Peru?,Lima,Cusco,,1,Lima since 1535.\r\n"
     'science,"Pick the gases, two",Helium,Iron,Neon,1;3,\r\n'
+)
+XLSX_CSV_HEADER = ["category", "question", "option_1", "option_2", "option_3", "correct"]
+KAHOOT_HEADER = [
+    "",
+    "Question - max 120 characters",
+    "Answer 1",
+    "Answer 2",
+    "Answer 3",
+    "Time limit (sec)",
+    "Correct answer(s)",
+]
+VALID_XLSX = workbook_bytes(
+    {"Quiz": [["Quiz template"], [], XLSX_CSV_HEADER, ["geo", "Capital of Peru?", "Lima", "Cusco", None, 1]]}
 )
 
 
@@ -78,6 +91,26 @@ def mutate(text: str, data: st.DataObject) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def mutate_bytes(content: bytes, data: st.DataObject) -> bytes:
+    """A few random byte edits: overwrite, cut or truncate (most break the zip's CRCs or structure)."""
+    edits = data.draw(st.integers(min_value=1, max_value=4))
+    for _ in range(edits):
+        position = data.draw(st.integers(min_value=0, max_value=max(len(content) - 1, 0)))
+        kind = data.draw(st.sampled_from(["overwrite", "cut", "truncate"]))
+        if kind == "overwrite":
+            content = content[:position] + data.draw(st.binary(min_size=1, max_size=4)) + content[position + 1 :]
+        elif kind == "cut":
+            content = content[:position] + content[position + data.draw(st.integers(1, 64)) :]
+        else:
+            content = content[:position]
+    return content
+
+
+cell_text = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=12)
+"""Text a cell can hold: XML carries no control characters and no lone surrogates."""
+cell_values = st.none() | cell_text | st.integers(-3, 12) | st.floats(allow_nan=False) | st.booleans()
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 10) | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
@@ -117,6 +150,23 @@ def test_mutated_valid_csv(store: Path, data: st.DataObject) -> None:
 
 
 @FUZZ
+@given(data=st.data())
+def test_mutated_valid_xlsx(store: Path, data: st.DataObject) -> None:
+    upload_and_check(store, mutate_bytes(VALID_XLSX, data))
+
+
+@FUZZ
+@given(
+    header=st.sampled_from([XLSX_CSV_HEADER, KAHOOT_HEADER]),
+    rows=st.lists(st.lists(cell_values, max_size=9), max_size=6),
+    title_rows=st.integers(0, 3),
+)
+def test_random_sheet_cells(store: Path, header: list[str], rows: list[list[Any]], title_rows: int) -> None:
+    sheet: list[list[Any]] = [["title"]] * title_rows + [header, *rows]
+    upload_and_check(store, workbook_bytes({"Sheet1": sheet}))
+
+
+@FUZZ
 @given(document=json_values)
 def test_random_json_structures(store: Path, document: Any) -> None:
     upload_and_check(store, json.dumps(document).encode())
@@ -137,3 +187,4 @@ def test_the_valid_seeds_are_accepted(store: Path) -> None:
     """The mutation tests start from files that pass, so they probe the edge between accept and refuse."""
     assert upload_and_check(store, VALID_JSON.encode()) == 201
     assert upload_and_check(store, VALID_CSV.encode()) == 201
+    assert upload_and_check(store, VALID_XLSX) == 201

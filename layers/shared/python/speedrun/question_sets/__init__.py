@@ -1,4 +1,5 @@
-"""Question sets: parse and validate uploads (JSON, CSV, the earlier array format), store them immutably.
+"""Question sets: parse and validate uploads (JSON, CSV, the earlier array format, Open Trivia DB,
+.xlsx workbooks), store them immutably.
 
 Sign-on freezes a run's questions with `load_questions(owner, set_id)`.
 

@@ -22,7 +22,10 @@ MAX_OPTION_CHARS = 200
 MAX_EXPLANATION_CHARS = 500
 MAX_NAME_CHARS = 100
 
-SourceFormat = Literal["json", "json_array", "csv"]
+SourceFormat = Literal["json", "json_array", "csv", "opentdb", "xlsx", "kahoot_xlsx"]
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+UPLOAD_MEDIA_TYPES = ("application/json", "text/csv", XLSX_MEDIA_TYPE)
+"""What an upload may be; the format is told by content, so a part's own Content-Type is not checked."""
 
 
 class Question(UnicodeModel):
@@ -88,15 +91,29 @@ class StoredQuestionSet(UnicodeModel):
 
 
 class Problem(BaseModel):
-    """One reason a file was refused; `question` (1-based, JSON) or `line` (CSV) says where."""
+    """One reason a file was refused; `question` (1-based, JSON), `line` (CSV) or `sheet` and `row`
+    (.xlsx: the sheet's title and the row number the spreadsheet shows) say where."""
 
     question: int | None = None
     line: int | None = None
+    sheet: str | None = None
+    row: int | None = None
     field: str
     reason: str
 
     def as_detail(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+    @property
+    def location(self) -> str:
+        """Where the problem is, as a message names it."""
+        if self.question:
+            return f"question {self.question}"
+        if self.line:
+            return f"line {self.line}"
+        if self.sheet is not None:
+            return f"sheet {self.sheet!r}" + (f" row {self.row}" if self.row else "")
+        return "file"
 
 
 def fold_category(category: str) -> str:

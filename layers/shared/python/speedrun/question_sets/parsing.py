@@ -1,15 +1,19 @@
 """Reading an uploaded question set: bytes -> validated questions, or every problem found.
 
-The format is told by content, not by file name: text starting with `{` is the JSON object format,
-`[` the earlier tools' bare array, anything else CSV. A file with any invalid question is refused
-whole, and the refusal lists every problem (JSON: 1-based question number; CSV: line number).
+The format is told by content, not by file name: a zip is an .xlsx workbook (Kahoot!'s template or
+the CSV columns, told apart by the header row); text starting with `{` is the JSON object format, or
+Open Trivia DB's reply when it has a `results` list and no `questions`; `[` the earlier tools' bare
+array; anything else CSV. A file with any invalid question is refused whole, and the refusal lists
+every problem (JSON: 1-based question number; CSV: line number; .xlsx: sheet and row).
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,9 +33,10 @@ from speedrun.question_sets.models import (
     Problem,
     Question,
 )
+from speedrun.question_sets.spreadsheet import Sheet, WorkbookUnreadable, is_zip, read_workbook
 from speedrun.text import lone_surrogate_problem
 
-NOT_TEXT = "not a UTF-8 text file: upload a question set as JSON or CSV"
+NOT_TEXT = "not a UTF-8 text file: upload a question set as JSON, CSV or an .xlsx workbook"
 CSV_FIELD_LIMIT = MAX_FILE_BYTES
 """csv's default field limit (128 KiB) is below the file limit; a field this big fails its own rule."""
 
@@ -41,31 +46,35 @@ class QuestionSetInvalid(BadRequest):
 
     def __init__(self, problems: list[Problem]) -> None:
         first = problems[0]
-        where = f"question {first.question}" if first.question else f"line {first.line}" if first.line else "file"
         count = f"{len(problems)} problems" if len(problems) > 1 else "1 problem"
         super().__init__(
-            f"invalid question set ({count}); first: {where}, {first.field}: {first.reason}",
+            f"invalid question set ({count}); first: {first.location}, {first.field}: {first.reason}",
             details=[problem.as_detail() for problem in problems],
         )
 
 
 def parse_question_set(content: bytes) -> ParsedQuestionSet:
     """Validate an uploaded file. Raises `TooLarge` or `BadRequest` (details = every problem)."""
+    if len(content) > MAX_FILE_BYTES:
+        raise TooLarge(
+            f"the file has {len(content)} bytes; a question set may have at most {MAX_FILE_BYTES} bytes (4 MiB)"
+        )
+    if is_zip(content):
+        return _parse_workbook(content)
     text = decode_text(content)
     start = text.lstrip()[:1]
     if start == "{":
-        return _parse_json_object(_load_json(text))
+        document = _load_json(text)
+        if isinstance(document.get("results"), list) and "questions" not in document:
+            return _parse_opentdb(document)
+        return _parse_json_object(document)
     if start == "[":
         return _parse_json_array(_load_json(text))
     return _parse_csv(text)
 
 
 def decode_text(content: bytes) -> str:
-    """The file as text: size checked first, UTF-8 (BOM tolerated), no NUL bytes, not blank."""
-    if len(content) > MAX_FILE_BYTES:
-        raise TooLarge(
-            f"the file has {len(content)} bytes; a question set may have at most {MAX_FILE_BYTES} bytes (4 MiB)"
-        )
+    """The file as text: UTF-8 (BOM tolerated), no NUL bytes, not blank."""
     if b"\x00" in content:
         raise _file_problem(NOT_TEXT, "contains NUL bytes")
     try:
@@ -100,9 +109,9 @@ def _no_questions() -> BadRequest:
 
 @dataclass
 class _Checker:
-    """Collects the problems of one question, located by question number or CSV line."""
+    """Collects the problems of one question, located by question number, CSV line or sheet and row."""
 
-    where: dict[str, int]
+    where: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, field_name: str, reason: str) -> None:
@@ -203,16 +212,21 @@ def _parse_json_object(document: dict[str, Any]) -> ParsedQuestionSet:
         )
     name_checker = _Checker(where={})
     name = name_checker.text(document.get("name"), "name", MAX_NAME_CHARS, required=False)
-    return _parse_json_questions(questions, "json", name_checker.problems, name)
+    return _parse_json_questions(questions, "json", name_checker.problems, name, _json_question)
 
 
 def _parse_json_array(document: list[Any]) -> ParsedQuestionSet:
-    return _parse_json_questions(document, "json_array", [], None)
+    return _parse_json_questions(document, "json_array", [], None, _json_question)
 
 
 def _parse_json_questions(
-    items: list[Any], source_format: str, problems: list[Problem], name: str | None
+    items: list[Any],
+    source_format: str,
+    problems: list[Problem],
+    name: str | None,
+    read_question: Callable[[Any, _Checker], Question | None],
 ) -> ParsedQuestionSet:
+    """Every item read by `read_question`, each located by its 1-based number."""
     if not items:
         raise _no_questions()
     if len(items) > MAX_QUESTIONS:
@@ -220,7 +234,7 @@ def _parse_json_questions(
     questions = []
     for number, item in enumerate(items, start=1):
         checker = _Checker(where={"question": number})
-        question = _json_question(item, checker)
+        question = read_question(item, checker)
         problems.extend(checker.problems)
         if question is not None:
             questions.append(question)
@@ -276,10 +290,83 @@ def _json_correct(value: Any, field_name: str, option_count: int | None, checker
     return value if len(checker.problems) == before else None
 
 
+# --- Open Trivia DB ------------------------------------------------------------------------------
+
+OPENTDB_TYPES = ("multiple", "boolean")
+OPENTDB_BOOLEAN_OPTIONS = ("True", "False")
+
+
+def _parse_opentdb(document: dict[str, Any]) -> ParsedQuestionSet:
+    """Open Trivia DB's API reply (default encoding: HTML entities), as saved from opentdb.com/api.php."""
+    response_code = document.get("response_code", 0)
+    if response_code != 0:
+        raise BadRequest(
+            f"Open Trivia DB answered with response_code {response_code!r}, not with questions",
+            details=[Problem(field="response_code", reason=f"must be 0 (got {response_code!r})").as_detail()],
+        )
+    return _parse_json_questions(document["results"], "opentdb", [], None, _opentdb_question)
+
+
+def _unescaped(value: Any) -> Any:
+    return html.unescape(value) if isinstance(value, str) else value
+
+
+def _opentdb_question(item: Any, checker: _Checker) -> Question | None:
+    if not isinstance(item, dict):
+        checker.add("question", f"must be an object, not {_json_type(item)}")
+        return None
+    category = checker.text(_unescaped(item.get("category")), "category", MAX_CATEGORY_CHARS)
+    text = checker.text(_unescaped(item.get("question")), "question", MAX_TEXT_CHARS)
+    kind = item.get("type")
+    answer: tuple[list[str], list[int]] | None = None
+    if kind == "multiple":
+        answer = _opentdb_multiple(item, checker)
+    elif kind == "boolean":
+        answer = _opentdb_boolean(item, checker)
+    else:
+        checker.add("type", f"must be one of {', '.join(map(repr, OPENTDB_TYPES))} (got {kind!r})")
+    if checker.problems or category is None or text is None or answer is None:
+        return None
+    options, correct = answer
+    return Question(category=category, text=text, options=options, correct=correct)
+
+
+def _opentdb_multiple(item: dict[str, Any], checker: _Checker) -> tuple[list[str], list[int]] | None:
+    """The correct and incorrect answers, sorted (case-insensitively): an order that does not tell
+    which one is correct, the same for the same file."""
+    incorrect = item.get("incorrect_answers")
+    if not isinstance(incorrect, list):
+        checker.add("incorrect_answers", "is required" if incorrect is None else "must be an array of strings")
+        return None
+    answers = [_unescaped(item.get("correct_answer")), *map(_unescaped, incorrect)]
+
+    def label(index: int) -> str:
+        return "correct_answer" if index == 0 else f"incorrect_answers[{index - 1}]"
+
+    cleaned = checker.options(answers, label, "incorrect_answers")
+    if cleaned is None:
+        return None
+    options = sorted(cleaned, key=lambda option: (option.casefold(), option))
+    return options, [options.index(cleaned[0])]
+
+
+def _opentdb_boolean(item: dict[str, Any], checker: _Checker) -> tuple[list[str], list[int]] | None:
+    """Always the options True, False; `correct_answer` says which (`incorrect_answers` is the other)."""
+    answer = checker.text(_unescaped(item.get("correct_answer")), "correct_answer", MAX_OPTION_CHARS)
+    if answer is None:
+        return None
+    folded = [option.casefold() for option in OPENTDB_BOOLEAN_OPTIONS]
+    if answer.casefold() not in folded:
+        checker.add("correct_answer", f"must be True or False in a boolean question (got {answer!r})")
+        return None
+    return list(OPENTDB_BOOLEAN_OPTIONS), [folded.index(answer.casefold())]
+
+
 # --- CSV ---------------------------------------------------------------------------------------
 
 _REQUIRED_COLUMNS = ("category", "question", "correct")
 _OPTIONAL_COLUMNS = ("explanation",)
+CSV_HEADER = "category,question,option_1,...,option_N,correct[,explanation]"
 
 
 @dataclass(frozen=True)
@@ -325,14 +412,23 @@ def _parse_csv(text: str) -> ParsedQuestionSet:
 
 def _csv_layout(header: list[str]) -> _CsvLayout:
     reasons: list[str] = []
-    columns, options, unnamed = _header_columns(header, reasons)
-    reasons.extend(_missing_header_columns(columns, options))
-    if reasons:
-        expected = "category,question,option_1,...,option_N,correct[,explanation]"
+    layout = _table_layout(header, reasons)
+    if layout is None:
         raise BadRequest(
-            f"invalid CSV header: {reasons[0]}; expected {expected}",
+            f"invalid CSV header: {reasons[0]}; expected {CSV_HEADER}",
             details=[Problem(line=1, field="header", reason=reason).as_detail() for reason in reasons],
         )
+    return layout
+
+
+def _table_layout(header: list[str], reasons: list[str]) -> _CsvLayout | None:
+    """The CSV format's columns as a header row names them (in a CSV file or a sheet), or None with
+    what is wrong added to `reasons`."""
+    before = len(reasons)
+    columns, options, unnamed = _header_columns(header, reasons)
+    reasons.extend(_missing_header_columns(columns, options))
+    if len(reasons) != before:
+        return None
     return _CsvLayout(columns=columns, option_columns=[options[n] for n in sorted(options)], unnamed_columns=unnamed)
 
 
@@ -419,3 +515,198 @@ def _csv_correct(value: str, option_count: int, checker: _Checker) -> list[int] 
     before = len(checker.problems)
     checker.correct(indexes, option_count, "correct", one_based=True)
     return indexes if len(checker.problems) == before else None
+
+
+# --- .xlsx workbooks -----------------------------------------------------------------------------
+
+HEADER_SEARCH_ROWS = 20
+"""A sheet's header row is looked for in its first rows: Kahoot's template has title rows above it."""
+KAHOOT_HEADER = "Question, Answer 1, ..., Answer N, Time limit (sec), Correct answer(s)"
+KAHOOT_CORRECT = "correct answer(s)"
+KAHOOT_DEFAULT_CATEGORY = "General"
+_QUESTION_CELL = re.compile(r"question\b")
+_KAHOOT_ANSWER_CELL = re.compile(r"answer\s*([0-9]+)\b")
+_KAHOOT_ROLES = {"question": _QUESTION_CELL, KAHOOT_CORRECT: re.compile(r"correct answer")}
+"""Kahoot's one-of-a-kind columns and how their header cells begin (casefolded)."""
+_UNTITLED_SHEET = re.compile(r"(sheet\s*[0-9]*)?")
+"""Titles spreadsheets give a new sheet ('Sheet1'; Kahoot's template: 'Sheet 1'), which name no category."""
+
+
+@dataclass(frozen=True)
+class _KahootLayout:
+    """Where Kahoot's columns are, from its header row. Other columns are not read: the template
+    numbers its rows in column A, and a question set has no per-question time (the run sets it)."""
+
+    question: int
+    answers: list[int]
+    """Positions of Answer 1..N."""
+    correct: int
+
+
+@dataclass(frozen=True)
+class _SheetTable:
+    """A sheet with a valid header row: the 1-based row number of that header and how to read the rows."""
+
+    sheet: Sheet
+    header_row: int
+    layout: _CsvLayout | _KahootLayout
+
+    @property
+    def layout_name(self) -> str:
+        return "Kahoot" if isinstance(self.layout, _KahootLayout) else "CSV columns"
+
+    def question_rows(self) -> list[tuple[int, list[str]]]:
+        """The rows below the header that hold anything the layout reads, with their row numbers."""
+        below = enumerate(self.sheet.rows[self.header_row :], start=self.header_row + 1)
+        return [(number, cells) for number, cells in below if self._has_content(cells)]
+
+    def _has_content(self, cells: list[str]) -> bool:
+        if isinstance(self.layout, _KahootLayout):
+            read = [self.layout.question, self.layout.correct, *self.layout.answers]
+            return any(position < len(cells) and cells[position].strip() for position in read)
+        return any(cell.strip() for cell in cells)
+
+
+def _parse_workbook(content: bytes) -> ParsedQuestionSet:
+    try:
+        sheets = read_workbook(content)
+    except WorkbookUnreadable as exc:
+        raise _file_problem(f"cannot read the file as an .xlsx workbook: {exc.reason}", exc.reason) from None
+    header_problems: list[Problem] = []
+    tables = [table for sheet in sheets if (table := _sheet_table(sheet, header_problems)) is not None]
+    _check_one_layout(tables, header_problems)
+    if header_problems:
+        first = header_problems[0]
+        raise BadRequest(
+            f"invalid spreadsheet header in {first.location}: {first.reason}; expected a header row "
+            f"{CSV_HEADER} or Kahoot's {KAHOOT_HEADER}",
+            details=[problem.as_detail() for problem in header_problems],
+        )
+    rows = [(table, number, cells) for table in tables for number, cells in table.question_rows()]
+    if not rows:
+        raise _no_questions()
+    if len(rows) > MAX_QUESTIONS:
+        raise _too_many(len(rows))
+    problems: list[Problem] = []
+    questions: list[Question] = []
+    for table, number, cells in rows:
+        checker = _Checker(where={"sheet": table.sheet.title, "row": number})
+        if isinstance(table.layout, _KahootLayout):
+            question = _kahoot_question(cells, table.layout, _sheet_category(table.sheet.title), checker)
+        else:
+            header_width = len(table.sheet.rows[table.header_row - 1])
+            question = _csv_question(cells, table.layout, header_width, checker)
+        problems.extend(checker.problems)
+        if question is not None:
+            questions.append(question)
+    if problems:
+        raise QuestionSetInvalid(problems)
+    source_format = "kahoot_xlsx" if isinstance(tables[0].layout, _KahootLayout) else "xlsx"
+    return ParsedQuestionSet.model_validate({"name": None, "source_format": source_format, "questions": questions})
+
+
+def _sheet_table(sheet: Sheet, problems: list[Problem]) -> _SheetTable | None:
+    """The sheet's header row and layout; None for an empty sheet, or with the reasons in `problems`."""
+    if not any(sheet.rows):
+        return None
+    header_row = next(
+        (
+            number
+            for number, cells in enumerate(sheet.rows[:HEADER_SEARCH_ROWS], start=1)
+            if any(_QUESTION_CELL.match(cell.strip().casefold()) for cell in cells)
+        ),
+        None,
+    )
+    if header_row is None:
+        reason = f"no header row (a row with a question column) in the first {HEADER_SEARCH_ROWS} rows"
+        problems.append(Problem(sheet=sheet.title, field="header", reason=reason))
+        return None
+    header = sheet.rows[header_row - 1]
+    reasons: list[str] = []
+    kahoot = any(_KAHOOT_ANSWER_CELL.match(cell.strip().casefold()) for cell in header)
+    layout = _kahoot_layout(header, reasons) if kahoot else _table_layout(header, reasons)
+    problems.extend(Problem(sheet=sheet.title, row=header_row, field="header", reason=reason) for reason in reasons)
+    return _SheetTable(sheet=sheet, header_row=header_row, layout=layout) if layout is not None else None
+
+
+def _check_one_layout(tables: list[_SheetTable], problems: list[Problem]) -> None:
+    """A workbook is Kahoot's template or the CSV columns, not both: its format is one of the two."""
+    for table in tables[1:]:
+        if table.layout_name != tables[0].layout_name:
+            reason = (
+                f"has the {table.layout_name} layout but sheet {tables[0].sheet.title!r} has the "
+                f"{tables[0].layout_name} layout: use one layout per workbook"
+            )
+            problems.append(Problem(sheet=table.sheet.title, row=table.header_row, field="header", reason=reason))
+
+
+def _kahoot_layout(header: list[str], reasons: list[str]) -> _KahootLayout | None:
+    """Kahoot's columns as its header row names them ('Question - max 120 characters', 'Answer 1 - ...',
+    'Correct answer(s) - ...'), or None with what is wrong added to `reasons`."""
+    before = len(reasons)
+    named: dict[str, int] = {}
+    answers: dict[int, int] = {}
+    for position, cell in enumerate(header):
+        name = cell.strip().casefold()
+        answer = _KAHOOT_ANSWER_CELL.match(name)
+        role = next((role for role, cell_start in _KAHOOT_ROLES.items() if cell_start.match(name)), None)
+        if answer is not None:
+            number = int(answer.group(1))
+            if number in answers:
+                reasons.append(f"more than one column for answer {number}")
+            answers.setdefault(number, position)
+        elif role is not None:
+            if role in named:
+                reasons.append(f"more than one {role} column")
+            named.setdefault(role, position)
+    missing = [role for role in _KAHOOT_ROLES if role not in named]
+    if missing:
+        reasons.append(f"missing column(s): {', '.join(missing)}")
+    if sorted(answers) != list(range(1, len(answers) + 1)):
+        reasons.append(f"answer columns must be Answer 1..Answer N without gaps (found {sorted(answers)})")
+    if not MIN_OPTIONS <= len(answers) <= MAX_OPTIONS:
+        reasons.append(f"needs {MIN_OPTIONS} to {MAX_OPTIONS} answer columns Answer 1..Answer N (has {len(answers)})")
+    if len(reasons) != before:
+        return None
+    return _KahootLayout(
+        question=named["question"], answers=[answers[n] for n in sorted(answers)], correct=named[KAHOOT_CORRECT]
+    )
+
+
+def _sheet_category(title: str) -> str:
+    """Kahoot's rows name no category: the sheet's title is theirs, unless it is a new sheet's default."""
+    return KAHOOT_DEFAULT_CATEGORY if _UNTITLED_SHEET.fullmatch(title.strip().casefold()) else title
+
+
+def _kahoot_question(cells: list[str], layout: _KahootLayout, category: str, checker: _Checker) -> Question | None:
+    def cell(position: int) -> str:
+        return cells[position] if position < len(cells) else ""
+
+    checked_category = checker.text(category, "category", MAX_CATEGORY_CHARS)
+    text = checker.text(cell(layout.question), "question", MAX_TEXT_CHARS)
+    # The options are the answers filled in: Kahoot lets a question use 2 of its 4 answer cells.
+    filled = [(n, cell(position)) for n, position in enumerate(layout.answers, start=1) if cell(position).strip()]
+    options = checker.options([answer for _, answer in filled], lambda index: f"answer {filled[index][0]}", "answers")
+    correct = _kahoot_correct(cell(layout.correct), [number for number, _ in filled], len(layout.answers), checker)
+    if checker.problems or checked_category is None or text is None or options is None or correct is None:
+        return None
+    return Question(category=checked_category, text=text, options=options, correct=correct)
+
+
+def _kahoot_correct(value: str, filled: list[int], answer_columns: int, checker: _Checker) -> list[int] | None:
+    """`Correct answer(s)` as Kahoot writes it: answer numbers separated by `,`, each naming a filled
+    answer; the indexes returned count the filled answers only, as the options do."""
+    parts = [part.strip() for part in value.split(",")] if value.strip() else []
+    if not parts:
+        checker.add(KAHOOT_CORRECT, "is required: answer numbers such as 1 or 1,3")
+        return None
+    if not all(part.isdigit() and part.isascii() for part in parts):
+        checker.add(KAHOOT_CORRECT, f"must be answer numbers separated by ',' such as 1 or 1,3 (got {value.strip()!r})")
+        return None
+    numbers = [int(part) for part in parts]
+    before = len(checker.problems)
+    checker.correct([number - 1 for number in numbers], answer_columns, KAHOOT_CORRECT, one_based=True)
+    for number in numbers:
+        if 1 <= number <= answer_columns and number not in filled:
+            checker.add(KAHOOT_CORRECT, f"answer {number} is empty")
+    return [filled.index(number) for number in numbers] if len(checker.problems) == before else None
