@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
