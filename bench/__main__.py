@@ -1,4 +1,4 @@
-"""`make bench` (`python -m bench [--quick] [--only engine,scale,load,coldstart,fanout]`).
+"""`make bench` (`python -m bench [--quick] [--only engine,scale,load,coldstart,fanout,memory]`).
 
 Writes `bench/results/<name>.json` and regenerates the tables of `docs/performance.md` (and the
 scale-curve plot). `--quick` runs small sizes into `bench/results/quick/` and leaves the docs alone.
@@ -29,11 +29,11 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "speedrun-bench")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SpeedRunBench")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")  # infra.layers loads the CDK
 
-from bench import coldstart, cost, engine_run, fanout, load, machine, report  # noqa: E402
+from bench import coldstart, cost, engine_run, fanout, load, machine, memory, report  # noqa: E402
 from tests.support.redis_server import private_redis  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("engine", "scale", "load", "coldstart", "fanout")
+SECTIONS = ("engine", "scale", "load", "coldstart", "fanout", "memory")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Sizes:
     import_repeats: int
     fanout: tuple[tuple[int, int], ...] = ()
     """(participants, questions) of the fan-out model's runs (bench.fanout)."""
+    memory: tuple[int, int] = (200, 5)
+    """(participants, questions) of the memory-sizing run (bench.memory): on the local stack, then the engine."""
 
 
 FULL = Sizes(
@@ -59,7 +61,12 @@ FULL = Sizes(
     fanout=((1000, 20), (5000, 20), (10000, 20)),
 )
 QUICK = Sizes(
-    engine=(200, 5), scale=((100, 5), (500, 2)), load=((100, 3),), import_repeats=3, fanout=((200, 5), (500, 5))
+    engine=(200, 5),
+    scale=((100, 5), (500, 2)),
+    load=((100, 3),),
+    import_repeats=3,
+    fanout=((200, 5), (500, 5)),
+    memory=(100, 3),
 )
 
 
@@ -118,6 +125,14 @@ class Bench:
             write(self.folder, "fanout", {"machine": self.about, **measured})
             report.plot_fanout(measured["runs"], self.folder / "fanout-model.png" if self.quick else report.FANOUT_PLOT)
 
+    def run_memory(self) -> None:
+        participants, questions = self.sizes.memory
+        with private_redis() as redis_url:
+            started_memory = time.perf_counter()
+            measured = memory.measure(redis_url, participants, questions, progress)
+            measured["wall_s"] = round(time.perf_counter() - started_memory, 1)
+        write(self.folder, "memory", {"machine": self.about, **measured})
+
     def run_coldstart(self) -> None:
         progress("cold start: import times and package sizes")
         measured = coldstart.measure(self.sizes.import_repeats, progress)
@@ -170,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         bench.run_fanout()
     if "coldstart" in only:
         bench.run_coldstart()
+    if "memory" in only:
+        bench.run_memory()
     if not args.quick:
         regenerate_docs(about)
     progress(f"done in {time.perf_counter() - started:.0f} s")

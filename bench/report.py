@@ -380,6 +380,77 @@ def coldstart_section(coldstart: dict[str, Any]) -> str:
     return imports + "\n\n" + sizes
 
 
+def _memory_rows(memory: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(row label, function summary): the local runtime's functions, then the engine bench's handler."""
+    rows = [(f"{name} (local runtime)", summary) for name, summary in memory["functions"].items()]
+    return [*rows, ("speedrun (engine bench, handler only)", memory["engine_speedrun"])]
+
+
+def _curve_cells(item: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> list[str]:
+    """One cell per memory size of the function's curve, the chosen size's in bold."""
+    return [
+        f"**{render(point)}**" if point["memory_mb"] == item["chosen_memory_mb"] else render(point)
+        for point in item["curve"]
+    ]
+
+
+def memory_section(memory: dict[str, Any]) -> str:
+    rows = _memory_rows(memory)
+    prices = memory["prices"]
+    load = memory["load"]
+    heading = (
+        f"Run: {memory['run']['participants']:,} x {memory['run']['questions']} on the local stack "
+        f"({load['answer_results']:,} of {load['expected_answer_results']:,} answer_results, {load['lost']} lost, "
+        f"{load['error_count']} errors), then through the handler. Prices dated {prices['date']}: "
+        f"${prices['lambda_request']['usd'] * 1e6:.2f} per million requests, "
+        f"${prices['lambda_gb_second']['usd']:.10f} per GB-second ({prices['lambda_gb_second']['what']}). "
+        f"Rule: {memory['model']['rule']}."
+    )
+    measured = table(
+        (
+            "function",
+            "invocations",
+            "wall p50 / p95 ms",
+            "CPU p50 / p95 ms",
+            "CPU / wall (sums)",
+            "max memory used MB",
+            "memory MB now (manifest)",
+            "chosen MB",
+            "$ per 1M now / chosen",
+        ),
+        [
+            (
+                label,
+                item["invocations"],
+                f"{item['wall_ms']['p50']:,.2f} / {item['wall_ms']['p95']:,.2f}",
+                f"{item['cpu_ms']['p50']:,.2f} / {item['cpu_ms']['p95']:,.2f}",
+                item["cpu_over_wall"],
+                item["max_memory_used_mb"] or "-",
+                item["current_memory_mb"],
+                f"**{item['chosen_memory_mb']:,}**" if item["chosen_memory_mb"] else "-",
+                f"${item['current']['usd_per_million']:.4f} / "
+                + (f"${item['chosen']['usd_per_million']:.4f}" if item["chosen"] else "-"),
+            )
+            for label, item in rows
+        ],
+    )
+
+    sizes = [point["memory_mb"] for point in rows[0][1]["curve"]]
+    curve = table(
+        ("function", "modelled", *(f"{size:,} MB" for size in sizes)),
+        [
+            row
+            for label, item in rows
+            for row in (
+                (label, "p50 ms", *_curve_cells(item, lambda point: f"{point['p50_ms']:,.2f}")),
+                ("", "p95 ms", *_curve_cells(item, lambda point: f"{point['p95_ms']:,.2f}")),
+                ("", "$ per 1M", *_curve_cells(item, lambda point: f"${point['usd_per_million']:.4f}")),
+            )
+        ],
+    )
+    return f"{heading}\n\n{measured}\n\n{curve}"
+
+
 def _measured(machine: dict[str, Any]) -> str:
     load = " / ".join(str(value) for value in machine["load_average_at_start"])
     return f"_Measured {machine['date']} at commit `{machine['commit']}`, load average {load} at the start._\n\n"
@@ -401,6 +472,7 @@ def write_docs(results: dict[str, Any], doc: Path = DOC) -> None:
         "cost": lambda: cost_section(results["cost"]["model"]),
         "coldstart": lambda: coldstart_section(results["coldstart"]["measured"]),
         "fanout": lambda: fanout_section(results["fanout"]),
+        "memory": lambda: memory_section(results["memory"]),
     }
     text = doc.read_text()
     for name, render in sections.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -52,7 +53,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Report:
-    """Lambda's REPORT line of one invocation."""
+    """Lambda's REPORT line of one invocation, and the local runtime's own measurement of it."""
 
     function: str
     request_id: str
@@ -61,6 +62,9 @@ class Report:
     max_memory_used_mb: int
     init_duration_ms: float | None
     error_type: str | None
+    cpu_time_ms: float | None
+    """Local extension: the CPU time (user + system, all threads) the function's process used
+    between handing out the invocation and receiving its response; None where it cannot be read."""
 
     @property
     def billed_duration_ms(self) -> int:
@@ -76,6 +80,13 @@ class Report:
             text += f"\tInit Duration: {self.init_duration_ms:.2f} ms"
         return text
 
+    def local_line(self) -> str:
+        """The line the local runtime logs: Lambda's fields, then its own (`CPU Time`), which Lambda's
+        REPORT lines do not have (on Lambda the CPU a function gets depends on its memory size)."""
+        if self.cpu_time_ms is None:
+            return self.line()
+        return f"{self.line()}\tCPU Time: {self.cpu_time_ms:.2f} ms"
+
 
 @dataclass
 class Invocation:
@@ -83,6 +94,9 @@ class Invocation:
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     delivered_at: float | None = None
+    cpu_at_delivery_ns: int | None = None
+    """The process's CPU time when the invocation was handed out (Report.cpu_time_ms)."""
+    cpu_time_ms: float | None = None
 
     def finish(self, outcome: Outcome) -> bool:
         if self.done.done():
@@ -166,6 +180,18 @@ def _max_rss_mb(pid: int) -> int:
     return 0
 
 
+def _process_cpu_clock(pid: int) -> int | None:
+    """The CPU-time clock of process `pid` (clock_getcpuclockid(3): user + system time of all its
+    threads, read with clock_gettime to the nanosecond; Linux lets a process read another's). None
+    where the C library lacks it."""
+    clock = ctypes.c_int()  # clockid_t
+    try:
+        failed = ctypes.CDLL(None).clock_getcpuclockid(pid, ctypes.byref(clock))
+    except (OSError, AttributeError):
+        return None
+    return None if failed else clock.value
+
+
 class Environment:
     """One process of one function; serves one invocation at a time."""
 
@@ -194,6 +220,7 @@ class Environment:
         self.init_duration_ms: float | None = None
         self._reported_init = False
         self._started_at = 0.0
+        self._cpu_clock: int | None = None
         self._inbox: asyncio.Queue[Invocation] = asyncio.Queue(maxsize=1)
         self._current: Invocation | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -228,6 +255,7 @@ class Environment:
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
         )
+        self._cpu_clock = _process_cpu_clock(self.process.pid)
         self._tasks = [asyncio.create_task(self._forward_output()), asyncio.create_task(self._watch_exit())]
 
     # --- the runtime client's requests (RuntimeApiHandler) ---
@@ -238,6 +266,7 @@ class Environment:
             self.ready.set_result(self.init_duration_ms)
         invocation = await self._inbox.get()
         self._current = invocation
+        invocation.cpu_at_delivery_ns = self._cpu_time_ns()
         invocation.delivered_at = time.monotonic()
         deadline_ms = int(time.time() * 1000) + self.definition.timeout_s * 1000
         trace = TRACE_HEADER.format(epoch=int(time.time()), random=uuid.uuid4().hex[:24], parent=uuid.uuid4().hex[:16])
@@ -298,8 +327,19 @@ class Environment:
         current = self._current
         if current is None or current.request_id != request_id:
             return False
+        cpu_now_ns = self._cpu_time_ns()
+        if cpu_now_ns is not None and current.cpu_at_delivery_ns is not None:
+            current.cpu_time_ms = (cpu_now_ns - current.cpu_at_delivery_ns) / 1e6
         current.finish(outcome)
         return True
+
+    def _cpu_time_ns(self) -> int | None:
+        if self._cpu_clock is None:
+            return None
+        try:
+            return time.clock_gettime_ns(self._cpu_clock)
+        except OSError:  # the process has exited
+            return None
 
     def _report(self, invocation: Invocation, outcome: Outcome) -> None:
         delivered = invocation.delivered_at or time.monotonic()
@@ -316,6 +356,7 @@ class Environment:
                 max_memory_used_mb=_max_rss_mb(self.process.pid) if self.process else 0,
                 init_duration_ms=init_ms,
                 error_type=str(outcome.error.get("errorType")) if outcome.error else None,
+                cpu_time_ms=invocation.cpu_time_ms,
             )
         )
 

@@ -269,7 +269,7 @@ class LambdaService:
 
     def record_report(self, report: Report) -> None:
         self.reports.append(report)
-        logger.info("[%s] %s", report.function, report.line())
+        logger.info("[%s] %s", report.function, report.local_line())
 
     def record_log(self, function: str, line: str) -> None:
         self.logs.append(FunctionLog(function, line))

@@ -221,7 +221,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ws_url=True,
             cognito_tokens=True,
         ),
-        memory_mb=512,
+        memory_mb=1024,  # docs/performance.md, Memory sizing
         timeout_s=10,
     ),
     FunctionSpec(
@@ -229,7 +229,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="WebSocket $connect REQUEST authorizer: verifies the run-scoped token.",
         ws_authorizer=True,
         needs=Needs(redis=True, token_secret=True),
-        memory_mb=256,
+        memory_mb=1024,  # docs/performance.md, Memory sizing
         timeout_s=5,
     ),
     FunctionSpec(
@@ -245,7 +245,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Closing a token's replaced connections, and telling a refused one why: no broadcasts.
             push_to_connections=True,
         ),
-        memory_mb=512,
+        memory_mb=1536,  # docs/performance.md, Memory sizing
         timeout_s=10,
     ),
     FunctionSpec(
@@ -268,7 +268,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             send_to_queues=(PUSHES_QUEUE,),  # the next flush, and pushes tried again after throttling
             push_to_connections=True,
         ),
-        memory_mb=512,
+        memory_mb=1536,  # docs/performance.md, Memory sizing
         timeout_s=30,
     ),
     FunctionSpec(
