@@ -75,6 +75,8 @@ WS_STAGE = "Stage"
 WS_ACCESS_LOGS = "AccessLogs"
 WS_AUTHORIZER = "ConnectAuthorizer"
 SITE_BUCKET = "SiteBucket"
+IMAGE_BUCKET = "ImageBucket"
+IMAGE_CACHE_POLICY = "ImageCachePolicy"
 LOG_BUCKET = "LogBucket"
 SITE_DEPLOYMENT = "SiteDeployment"
 DISTRIBUTION = "Distribution"
@@ -99,6 +101,8 @@ HTTP_ROUTE_THROTTLES: dict[str, tuple[float, int]] = {
     "POST /api/signon/join": (50, 100),
     "POST /api/signon/speedruns": (10, 20),
     "POST /api/question-sets": (5, 10),
+    "PUT /api/question-sets/{set_id}": (5, 10),  # a replace is an upload: the same parse of up to 4 MiB
+    "POST /api/images": (10, 20),  # decodes up to 2 x 4096 x 4096 pixels; an editor sends a set's images in turn
     "PUT /api/players/{handle}": (20, 40),
     "POST /api/players/{handle}/progress": (20, 40),
 }

@@ -90,6 +90,7 @@ class SpeedRunStack(Stack):
                 network=self.network,
                 cache=self.cache,
                 question_store=self.question_store,
+                image_bucket=self.edge.image_bucket,
                 tables=self.tables,
                 queues=self.queues,
                 token_secret=self.token_secret.secret,

@@ -14,6 +14,7 @@ import string
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -194,6 +195,7 @@ def local_values(
     *,
     queues: dict[str, LocalQueue],
     question_store: str,
+    image_store: str,
     redis_url: str,
     redis_cluster: bool,
     redis_auth_secret_id: str,
@@ -205,9 +207,11 @@ def local_values(
     """What the local stack provides in place of each deployed resource a function's variables name,
     by variable name (`local_stack.runtime.definitions.resolve_environment` applies it). The mount
     path of the question store and the cache's cluster mode are placements, not references, but they
-    too say where the deployed resource is, so they are replaced as well."""
+    too say where the deployed resource is, so they are replaced as well. The image bucket is a
+    folder (`image_store`), which the gateway serves at `/images/`."""
     values = {
         manifest.QUESTION_STORE_ENV: question_store,
+        manifest.IMAGE_STORE_ENV: Path(image_store).as_uri(),
         manifest.REDIS_URL_ENV: redis_url,
         manifest.REDIS_CLUSTER_ENV: "1" if redis_cluster else "0",
         manifest.REDIS_AUTH_SECRET_ENV: redis_auth_secret_id,
@@ -236,6 +240,7 @@ def placeholder_values(region: str = "us-east-1") -> tuple[dict[str, str], dict[
     values = local_values(
         queues=queues,
         question_store="/nonexistent/question-sets",
+        image_store="/nonexistent/images",
         redis_url="redis://127.0.0.1:9/0",
         redis_cluster=False,
         redis_auth_secret_id="",

@@ -1,5 +1,6 @@
-"""The local API Gateway: one Starlette app serving the web client, the HTTP API, the WebSocket API,
-its `@connections` management endpoint and a same-origin proxy for the browser's Cognito calls.
+"""The local API Gateway: one Starlette app serving the web client, the question images, the HTTP
+API, the WebSocket API, its `@connections` management endpoint and a same-origin proxy for the
+browser's Cognito calls.
 
 Requests become the events API Gateway would build (local_stack.events) and invoke the manifest's
 functions through the local Lambda service (local_stack.runtime), each in its own processes.
@@ -24,7 +25,7 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +35,10 @@ from infra.security_headers import content_security_policy, response_headers
 from local_stack import events
 from local_stack.runtime.service import FunctionError, LambdaService
 from speedrun.adapters.identity import CognitoVerifier
+from speedrun.adapters.image_store import CACHE_CONTROL, FolderImageStore, media_type_of
 from speedrun.clock import iso_from_ms
-from speedrun.manifest import Auth, FunctionSpec, HttpRoute
+from speedrun.errors import NotFound
+from speedrun.manifest import IMAGE_PATH_PREFIX, Auth, FunctionSpec, HttpRoute
 
 logger = logging.getLogger("local_stack.gateway")
 
@@ -207,6 +210,7 @@ class Gateway:
         cognito_endpoint: str,
         client_config: Callable[[], dict[str, Any]],
         web_dir: Path | None,
+        image_dir: Path | None = None,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
         max_connection_s: float = MAX_CONNECTION_S,
     ) -> None:
@@ -229,6 +233,9 @@ class Gateway:
             Route("/cognito/", self._cognito, methods=["POST"]),
             Route("/cognito", self._cognito, methods=["POST"]),
         ]
+        self.images = FolderImageStore(image_dir) if image_dir is not None else None
+        if self.images is not None:
+            routes.append(Route(f"{IMAGE_PATH_PREFIX}{{key}}", self._image, methods=["GET", "HEAD"]))
         if web_dir is not None:
             routes.append(Mount("/", StaticFiles(directory=web_dir, html=True, check_dir=False)))
         # The local origin is plain HTTP with the sign-in on the same origin (/cognito/).
@@ -241,6 +248,20 @@ class Gateway:
 
     async def _config(self, _request: Request) -> JSONResponse:
         return JSONResponse(self.client_config())
+
+    # --- question images (CloudFront's `/images/*` behaviour) ---
+
+    async def _image(self, request: Request) -> Response:
+        """A stored image with its type and the store's Cache-Control (the security headers, `nosniff`
+        among them, come with every response). Only a content key names a file: anything else, and a
+        key nothing is stored under, is a 404 (CloudFront answers S3's 403 for a missing object)."""
+        assert self.images is not None
+        key = request.path_params["key"]
+        try:
+            path = self.images.path_of(key)
+        except NotFound:
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type=media_type_of(key), headers={"Cache-Control": CACHE_CONTROL})
 
     # --- HTTP API ---
 

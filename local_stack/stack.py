@@ -47,7 +47,8 @@ class LocalStackOptions:
     port: int = 8000
     """0 picks a free port."""
     data_dir: Path | None = None
-    """Keep the question store (and Redis's append-only file) here; None keeps everything in memory/temp."""
+    """Keep the question store, the images (and Redis's append-only file) here; None keeps everything in
+    memory/temp."""
     web_dir: Path | None = ROOT / "web"
     examples_dir: Path | None = ROOT / "examples"
     functions: Sequence[FunctionSpec] = manifest.FUNCTIONS
@@ -84,6 +85,8 @@ class LocalStack:
     pollers: dict[str, QueuePoller] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     question_store: Path | None = None
+    image_store: Path | None = None
+    """The image folder: the question-set function writes it, the gateway serves it at `/images/`."""
     lambdas: LambdaService | None = None
     init_durations: dict[str, float | Exception] = field(default_factory=dict)
     """Each function's first cold start at start-up: init duration (ms), or why its init failed."""
@@ -133,36 +136,39 @@ class LocalStack:
         self.ws_url = f"ws://{public_host}:{port}/ws"
         self._saved_environment = dict(os.environ)
 
-        question_store, redis_dir = self._prepare_storage(options)
+        question_store, image_store, redis_dir = self._prepare_storage(options)
         redis = self.redis = (
             spawn_redis_cluster_tls(data_dir=redis_dir)
             if options.redis_cluster_tls
             else start_redis(options.redis_url or os.environ.get(manifest.REDIS_URL_ENV), redis_dir)
         )
         endpoint = self._start_moto(options)
-        values, extras = self._enter_local_environment(options, endpoint, question_store, redis)
+        values, extras = self._enter_local_environment(options, endpoint, question_store, image_store, redis)
         self._prepare_tables_and_token_secret(options, endpoint)
         lambdas = self._start_functions(options, values, extras)
-        self._start_gateway(options, lambdas, endpoint, port)
+        self._start_gateway(options, lambdas, endpoint, port, image_store)
         self._start_pollers(options, lambdas, endpoint)
         if options.examples_dir is not None:
             self.sample_sets = self.load_samples(options.examples_dir)
 
-    def _prepare_storage(self, options: LocalStackOptions) -> tuple[Path, Path | None]:
-        """The question store's folder and Redis's (None: Redis keeps nothing on disk): in the data
-        folder if there is one, else the question store goes in a scratch folder removed at stop."""
+    def _prepare_storage(self, options: LocalStackOptions) -> tuple[Path, Path, Path | None]:
+        """The question store's folder, the image folder and Redis's (None: Redis keeps nothing on
+        disk): in the data folder if there is one, else the first two go in a scratch folder removed
+        at stop."""
         if options.data_dir is not None:
             options.data_dir.mkdir(parents=True, exist_ok=True)
-            question_store = options.data_dir / "question-sets"
+            storage = options.data_dir
             redis_dir: Path | None = options.data_dir / "redis"
             (options.data_dir / "redis").mkdir(exist_ok=True)
         else:
             self._scratch = tempfile.TemporaryDirectory(prefix="speedrun-local-")
-            question_store = Path(self._scratch.name) / "question-sets"
+            storage = Path(self._scratch.name)
             redis_dir = None
+        question_store, image_store = storage / "question-sets", storage / "images"
         question_store.mkdir(parents=True, exist_ok=True)
-        self.question_store = question_store
-        return question_store, redis_dir
+        image_store.mkdir(parents=True, exist_ok=True)
+        self.question_store, self.image_store = question_store, image_store
+        return question_store, image_store, redis_dir
 
     def _start_moto(self, options: LocalStackOptions) -> str:
         """Starts moto with the queues and the host account; returns its endpoint."""
@@ -177,7 +183,7 @@ class LocalStack:
         return endpoint
 
     def _enter_local_environment(
-        self, options: LocalStackOptions, endpoint: str, question_store: Path, redis: LocalRedis
+        self, options: LocalStackOptions, endpoint: str, question_store: Path, image_store: Path, redis: LocalRedis
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Sets this process's environment to the local values of the deployed resources and the
         extras (see `aws.local_values`, `aws.local_extras`); returns both, which the functions'
@@ -187,6 +193,7 @@ class LocalStack:
         values = aws.local_values(
             queues=self.queues,
             question_store=str(question_store),
+            image_store=str(image_store),
             redis_url=redis.url,
             redis_cluster=redis.cluster,
             redis_auth_secret_id=redis_secret,
@@ -237,7 +244,9 @@ class LocalStack:
         self.init_durations = lambdas.warm_all()
         return lambdas
 
-    def _start_gateway(self, options: LocalStackOptions, lambdas: LambdaService, endpoint: str, port: int) -> None:
+    def _start_gateway(
+        self, options: LocalStackOptions, lambdas: LambdaService, endpoint: str, port: int, image_store: Path
+    ) -> None:
         """Serves the gateway on `port` from a thread; returns once it listens."""
         self.gateway = Gateway(
             options.functions,
@@ -247,6 +256,7 @@ class LocalStack:
             cognito_endpoint=endpoint,
             client_config=self.client_config,
             web_dir=options.web_dir,
+            image_dir=image_store,
             idle_timeout_s=options.idle_timeout_s,
             max_connection_s=options.max_connection_s,
         )
@@ -350,6 +360,7 @@ class LocalStack:
             f"  Redis        {self.redis.description if self.redis else '-'}",
             f"  AWS (moto)   {self.environment.get('AWS_ENDPOINT_URL')}  (DynamoDB, SQS, Secrets Manager, Cognito)",
             f"  questions    {self.question_store}",
+            f"  images       {self.image_store} (served at {self.base_url}{manifest.IMAGE_PATH_PREFIX})",
             f"  kept data    {self._data.root} ({self.restored_items} DynamoDB items restored)"
             if self._data
             else "  kept data    none: everything lives in memory until Ctrl-C (use --data DIR to keep it)",

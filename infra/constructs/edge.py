@@ -1,4 +1,5 @@
-"""The one public origin: CloudFront serving the web client (S3, OAC), `/api/*` and `/ws`.
+"""The one public origin: CloudFront serving the web client (S3, OAC), question images (`/images/*`,
+S3, OAC), `/api/*` and `/ws`.
 
 Same origin for the page, the API and the socket, so the browser needs no CORS and the strict CSP
 can say `'self'`. `/config.json` is generated at deploy time from the stack's values.
@@ -19,10 +20,14 @@ from infra import names
 from infra.layers import PROJECT_ROOT
 from infra.nag import acknowledge, logical_id
 from infra.security_headers import FRAME_OPTION, HSTS_MAX_AGE_S, REFERRER_POLICY, content_security_policy
+from speedrun import manifest
+from speedrun.adapters import image_store
 
 WEB_DIR = PROJECT_ROOT / "web"
 WEB_EXCLUDE = [".gitkeep", "**/__pycache__", "node_modules", "*.map", names.WEB_CONFIG_KEY]
 """`/config.json` comes from the stack's values only, never from a local copy in web/."""
+IMAGES_PATH_PATTERN = f"{manifest.IMAGE_PATH_PREFIX}*"
+"""The images' behaviour: the request path `/images/<key>` is the bucket's object `images/<key>`."""
 WEBSOCKET_HEADERS = (
     "Sec-WebSocket-Key",
     "Sec-WebSocket-Version",
@@ -77,9 +82,11 @@ class Edge(Construct):
         super().__init__(scope, construct_id)
         self.log_bucket = self._log_bucket(removal_policy)
         self.site_bucket = self._site_bucket(removal_policy)
+        self.image_bucket = self._image_bucket(removal_policy)
         security_headers = self._security_headers_policy()
         self.distribution = self._distribution(
             security_headers=security_headers,
+            images_behavior=self._images_behavior(security_headers),
             api_behavior=self._api_behavior(http_api_endpoint, security_headers),
             websocket_behavior=self._websocket_behavior(websocket_api_endpoint, websocket_stage_name),
             web_acl_arn=web_acl_arn,
@@ -116,6 +123,48 @@ class Edge(Construct):
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
             removal_policy=removal_policy,
             auto_delete_objects=empties_on_removal(removal_policy),
+        )
+
+    def _image_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
+        """Question images, private: the question-set function writes `images/<key>`, CloudFront reads
+        them through origin access control. Not the site bucket: its deployment prunes every object
+        that is not in `web/`. Unversioned: a key is its content's hash, so an object never changes."""
+        return s3.Bucket(
+            self,
+            names.IMAGE_BUCKET,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            server_access_logs_bucket=self.log_bucket,
+            server_access_logs_prefix="images/",
+            removal_policy=removal_policy,
+            auto_delete_objects=empties_on_removal(removal_policy),
+        )
+
+    def _images_behavior(self, security_headers: cloudfront.IResponseHeadersPolicy) -> cloudfront.BehaviorOptions:
+        """`/images/*`: the image bucket, cached as long as each object's Cache-Control says (a year,
+        `immutable`), keyed on the path alone; the site's security headers, `nosniff` among them, so a
+        browser never reads an image as anything but its declared type."""
+        cache_policy = cloudfront.CachePolicy(
+            self,
+            names.IMAGE_CACHE_POLICY,
+            comment="Question images: content-hash keys, cached as long as their Cache-Control allows",
+            min_ttl=Duration.seconds(0),
+            default_ttl=Duration.days(1),
+            max_ttl=Duration.seconds(image_store.MAX_AGE_S),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+            # PNG, JPEG, WebP and GIF are compressed already.
+            enable_accept_encoding_gzip=False,
+            enable_accept_encoding_brotli=False,
+        )
+        return cloudfront.BehaviorOptions(
+            origin=origins.S3BucketOrigin.with_origin_access_control(self.image_bucket),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cache_policy,
+            response_headers_policy=security_headers,
         )
 
     def _security_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
@@ -198,15 +247,16 @@ class Edge(Construct):
         self,
         *,
         security_headers: cloudfront.IResponseHeadersPolicy,
+        images_behavior: cloudfront.BehaviorOptions,
         api_behavior: cloudfront.BehaviorOptions,
         websocket_behavior: cloudfront.BehaviorOptions,
         web_acl_arn: str,
     ) -> cloudfront.Distribution:
-        """The site bucket by default, the two APIs on their paths, logged and behind the web ACL."""
+        """The site bucket by default, images and the two APIs on their paths, logged and behind the web ACL."""
         distribution = cloudfront.Distribution(
             self,
             names.DISTRIBUTION,
-            comment="Speed-run web client, HTTP API and WebSocket API",
+            comment="Speed-run web client, question images, HTTP API and WebSocket API",
             default_root_object="index.html",
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origins.S3BucketOrigin.with_origin_access_control(self.site_bucket),
@@ -215,7 +265,11 @@ class Edge(Construct):
                 response_headers_policy=security_headers,
                 compress=True,
             ),
-            additional_behaviors={names.API_PATH_PATTERN: api_behavior, names.WS_PATH: websocket_behavior},
+            additional_behaviors={
+                IMAGES_PATH_PATTERN: images_behavior,
+                names.API_PATH_PATTERN: api_behavior,
+                names.WS_PATH: websocket_behavior,
+            },
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,

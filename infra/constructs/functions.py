@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -26,8 +27,9 @@ from infra.constructs.tables import Tables
 from infra.constructs.websocket_api import WebSocketApi
 from infra.function_code import code_dir
 from infra.layers import ARCHITECTURE, ASSET_EXCLUDE, RUNTIME, Layers
-from infra.nag import acknowledge
+from infra.nag import acknowledge, logical_id
 from speedrun import manifest
+from speedrun.adapters import image_store
 
 LOG_LEVEL = "INFO"
 VPC_ACCESS_ACTIONS = [
@@ -50,6 +52,7 @@ class Resources:
     network: Network
     cache: Cache
     question_store: QuestionStore
+    image_bucket: s3.IBucket
     tables: Tables
     queues: Queues
     token_secret: secretsmanager.ISecret
@@ -85,6 +88,8 @@ class Functions(Construct):
             env[manifest.REDIS_AUTH_SECRET_ENV] = res.cache.auth_secret.secret_arn
         if needs.question_store is not None:
             env[manifest.QUESTION_STORE_ENV] = manifest.QUESTION_STORE_MOUNT
+        if needs.images is not None:
+            env[manifest.IMAGE_STORE_ENV] = f"s3://{res.image_bucket.bucket_name}"
         for table in needs.tables:
             env[manifest.table_env(table)] = res.tables.tables[table].table_name
         for queue in needs.send_to_queues:
@@ -142,6 +147,8 @@ class Functions(Construct):
         Tags.of(function).add(names.FUNCTION_TAG, spec.name)
         if needs.redis:
             res.cache.grant_auth(function)
+        if needs.images is not None:
+            role.add_to_policy(self._image_grant(needs.images))
         for table, access in needs.tables.items():
             res.tables.grant(function, table, access)
         for queue in needs.send_to_queues:
@@ -166,12 +173,22 @@ class Functions(Construct):
             )
         return function
 
+    def _image_grant(self, access: manifest.Access) -> iam.PolicyStatement:
+        """GetObject (+PutObject for WRITE) on the image objects only: not the bucket (no listing, so a
+        missing key reads as 403) and no other object action (ACLs, tags, deletes)."""
+        actions = ["s3:GetObject"]
+        if access is manifest.Access.WRITE:
+            actions.append("s3:PutObject")
+        return iam.PolicyStatement(
+            actions=actions, resources=[self._resources.image_bucket.arn_for_objects(f"{image_store.OBJECT_PREFIX}*")]
+        )
+
     def _acknowledge(self, spec: manifest.FunctionSpec, function: lambda_.Function, role: iam.Role) -> None:
         acknowledge(
             function,
             {
-                "AwsSolutions-L1": "The dependencies layer holds CPython 3.12 wheels (pydantic-core); runtime "
-                "and layer move to a newer Python together."
+                "AwsSolutions-L1": "The dependencies layer holds CPython 3.12 wheels (pydantic-core, Pillow); "
+                "runtime and layer move to a newer Python together."
             },
         )
         reasons = {
@@ -185,6 +202,12 @@ class Functions(Construct):
                 reasons[f"AwsSolutions-IAM5[Resource::{pattern}]"] = (
                     f"The {table} table's own secondary indexes (speedrun.adapters.tables), queried by index name."
                 )
+        if spec.needs.images is not None:
+            bucket = logical_id(self._resources.image_bucket)
+            reasons[f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{image_store.OBJECT_PREFIX}*]"] = (
+                "Any image object: keys are content hashes that exist only at run time (the bucket itself is "
+                "not granted)."
+            )
         if spec.needs.push_to_connections:
             websocket = self._resources.websocket
             reasons[f"AwsSolutions-IAM5[Resource::{websocket.connections_arn_pattern}]"] = (

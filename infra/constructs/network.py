@@ -37,6 +37,10 @@ class Network(Construct):
         self.vpc.add_gateway_endpoint(
             "DynamoDbEndpoint", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB, subnets=[self.private_subnets]
         )
+        # The question-set function stores images in S3 (up to a few MB each): same reason.
+        self.vpc.add_gateway_endpoint(
+            "S3Endpoint", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[self.private_subnets]
+        )
 
         # Functions need egress (NAT) for @connections, SQS, Secrets Manager and DynamoDB.
         self.function_sg = ec2.SecurityGroup(

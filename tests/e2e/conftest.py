@@ -1,12 +1,14 @@
-"""The running local stack for end-to-end tests (WebSocket bots here, a browser in test_browser_run.py)."""
+"""The running local stack for end-to-end tests, and a Chromium for the browser tests (test_browser_*.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
 from local_stack.process import RunningStack, stack_process
+from tests.e2e.test_browser_run import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +20,13 @@ def local_stack() -> Iterator[RunningStack]:
     """
     with stack_process("--no-samples") as stack:
         yield stack
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's, `scripts/ensure-browser.sh`), one per test module."""
+    assert CHROMIUM.exists(), "Chromium is missing: run `bash scripts/ensure-browser.sh`"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -13,13 +13,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from speedrun.reporting.csv_export import CSV_COLUMNS
 
@@ -97,15 +96,6 @@ class Player:
     """Per question: answer right (True) or wrong (False)."""
     keyboard: bool = False
     """Answer with the number keys instead of the mouse."""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "Chromium is missing: run `bash scripts/ensure-browser.sh`"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def shot(page: Page, name: str) -> None:

@@ -154,12 +154,19 @@ class Known:
     path_values: dict[str, list[str]]
     body_values: dict[str, list[str]]
     cursors: list[str]
+    deletable: dict[str, list[str]]
+    """Path values a DELETE aims at instead: things no other request needs (a deleted set is gone for
+    every later request, in this test and the next)."""
 
     def aim(self, case: Any, data: st.DataObject) -> None:
         """Point the generated request at them (where it has such a parameter or field)."""
+        if not isinstance(case.body, dict) and any(body.media_type == JSON for body in case.operation.body):
+            # An optional JSON body (the copy's) left out or null: aimed at, an empty object.
+            case.body = {}
         if case.path_parameters:
+            values = {**self.path_values, **self.deletable} if case.method == "DELETE" else self.path_values
             case.path_parameters = {
-                name: data.draw(st.sampled_from(self.path_values[name])) if name in self.path_values else value
+                name: data.draw(st.sampled_from(values[name])) if name in values else value
                 for name, value in case.path_parameters.items()
             }
         if isinstance(case.body, dict):
@@ -247,8 +254,9 @@ def _play_and_end(ws_url: str, host_token: str, participant_token: str) -> None:
 
 
 def seed_the_stack(stack: RunningStack, token: str) -> tuple[Known, Credentials]:
-    """Two question sets; a player profile HANDLE of this host's account; a run that was played (a
-    participant under HANDLE answered) and persisted; and a lobby run (it can be joined)."""
+    """Two question sets (and two more only DELETE aims at); a player profile HANDLE of this host's
+    account; a run that was played (a participant under HANDLE answered) and persisted; and a lobby
+    run (it can be joined)."""
     base = stack.base_url
     set_ids = []
     for name in ("fuzz.json", "fuzz-2.json"):
@@ -280,8 +288,14 @@ def seed_the_stack(stack: RunningStack, token: str) -> tuple[Known, Credentials]
         for path in ("/api/speedruns", "/api/question-sets", f"/api/players/{HANDLE}/games")
     ]
     run_ids = [str(played["speedrun_id"]), str(lobby["speedrun_id"])]
+    deletable = []
+    for name in ("fuzz-delete.json", "fuzz-delete-2.json"):
+        upload = upload_question_set(base, token, name, sample_set_json(2))
+        assert upload.status == 201, upload.body[:300]
+        deletable.append(str(upload.json()["id"]))
     known = Known(
         path_values={"set_id": set_ids, "run_id": run_ids, "handle": [HANDLE]},
+        deletable={"set_id": deletable},
         body_values={"question_set_id": set_ids, "join_code": [str(lobby["join_code"])], "player_handle": [HANDLE]},
         cursors=[page for page in pages if page] + hostile_cursors(sub),
     )
@@ -400,6 +414,7 @@ def test_generated_requests_get_only_documented_replies_and_never_a_5xx(
         "GET /api/players/{handle}/games 200 id token",
         "POST /api/signon/join 201 none",
         "GET /api/question-sets 401 none",
+        "DELETE /api/question-sets/{set_id} 204 id token",
     ):
         assert findings.answered[reached] > 0, f"{reached}\n{report}"
 
@@ -587,9 +602,11 @@ def test_deep_nesting_other_media_types_and_lone_surrogates_get_a_400_in_the_err
 
     report = json.dumps({"requests": findings.requests, "statuses": findings.statuses, "shapes": shapes}, indent=1)
     assert not findings.failures, "\n".join(findings.failures[:40]) + f"\n{len(findings.failures)} failures\n{report}"
-    # every operation with a body (the sign-on pair, both player commands, the upload) got every shape
+    # every operation with a body (the sign-on pair, both player commands, the uploads, the copy) got every shape
     labels = {operation.label for operation in with_body}
-    with_body_routes = {f"{route.method} {route.path}" for route, _ in manifest.http_routes() if route.method != "GET"}
+    with_body_routes = {
+        f"{route.method} {route.path}" for route, _ in manifest.http_routes() if route.method not in ("GET", "DELETE")
+    }
     assert labels == with_body_routes, report
     for label in labels:
         for shape in ("deep", "media_type", "lone_surrogate"):

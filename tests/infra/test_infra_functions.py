@@ -28,6 +28,8 @@ def expected_env(spec: manifest.FunctionSpec) -> set[str]:
         env |= {manifest.REDIS_URL_ENV, manifest.REDIS_CLUSTER_ENV, manifest.REDIS_AUTH_SECRET_ENV}
     if needs.question_store is not None:
         env.add(manifest.QUESTION_STORE_ENV)
+    if needs.images is not None:
+        env.add(manifest.IMAGE_STORE_ENV)
     env |= {manifest.table_env(table) for table in needs.tables}
     env |= {manifest.queue_env(queue) for queue in needs.send_to_queues}
     if needs.token_secret:
@@ -78,6 +80,9 @@ def test_function_environment_is_exactly_what_its_needs_imply(synth: Synth, name
         assert env[manifest.REDIS_CLUSTER_ENV] == "1"
     if spec.needs.question_store is not None:
         assert env[manifest.QUESTION_STORE_ENV] == manifest.QUESTION_STORE_MOUNT
+    if spec.needs.images is not None:
+        image_bucket = synth.logical_id(synth.stack.edge.image_bucket)
+        assert env[manifest.IMAGE_STORE_ENV] == {"Fn::Join": ["", ["s3://", {"Ref": image_bucket}]]}
     if spec.needs.token_secret:
         assert env[manifest.TOKEN_SECRET_ENV] == {"Ref": synth.logical_id(synth.stack.token_secret.secret)}
     if spec.needs.push_to_connections:
@@ -186,6 +191,11 @@ def test_role_grants_only_what_needs_imply(synth: Synth, name: str) -> None:
                 expected.add("elasticfilesystem:ClientWrite")
             assert statement_actions == expected
             assert refs == {synth.logical_id(synth.stack.question_store.file_system)}
+        elif service == "s3":
+            expected = {"s3:GetObject"} | ({"s3:PutObject"} if needs.images is Access.WRITE else set())
+            assert statement_actions == expected
+            image_bucket = synth.logical_id(synth.stack.edge.image_bucket)
+            assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [image_bucket, "Arn"]}, "/images/*"]]}
         else:
             pytest.fail(f"{name} has an unexpected grant: {statement}")
 
@@ -199,6 +209,8 @@ def test_role_grants_only_what_needs_imply(synth: Synth, name: str) -> None:
     assert ("execute-api:ManageConnections" in actions) == needs.push_to_connections
     assert ("elasticfilesystem:ClientMount" in actions) == (needs.question_store is not None)
     assert ("elasticfilesystem:ClientWrite" in actions) == (needs.question_store is Access.WRITE)
+    assert ("s3:GetObject" in actions) == (needs.images is not None)
+    assert ("s3:PutObject" in actions) == (needs.images is Access.WRITE)
     assert ("ec2:CreateNetworkInterface" in actions) == spec.in_vpc
 
 

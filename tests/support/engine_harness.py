@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -121,6 +121,7 @@ def run_config(**overrides: Any) -> RunConfig:
         host="host-sub",
         name="Engine run",
         question_set_id="set-1",
+        question_set_version=1,
         question_duration_s=20,
         duration_s=600,
         max_participants=1000,
@@ -208,8 +209,10 @@ class EngineWorld:
 
     # --- set-up -------------------------------------------------------------------------------
 
-    def create(self, questions: int = 3, **config: Any) -> tuple[str, str, Client]:
-        created = self.engine.create_run(run_config(**config), make_questions(questions))
+    def create(self, questions: int | Sequence[FrozenQuestion] = 3, **config: Any) -> tuple[str, str, Client]:
+        """A run of `questions` made-up questions, or of the given ones; the host connected."""
+        frozen = make_questions(questions) if isinstance(questions, int) else questions
+        created = self.engine.create_run(run_config(**config), frozen)
         host = Client(created.run_id, HOST, None, self._new_connection_id())
         assert self.connect(host) == 200
         return created.run_id, created.join_code, host

@@ -3,16 +3,18 @@ the protocol's scoring formula and what a client was told (their world: tests.su
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from speedrun.engine.models import FrozenQuestion
 from tests.support.engine_harness import Client, EngineWorld
 
 DURATION_MS = 20_000
 
 
 def start_run(
-    world: EngineWorld, players: int = 2, questions: int = 5, **config: Any
+    world: EngineWorld, players: int = 2, questions: int | Sequence[FrozenQuestion] = 5, **config: Any
 ) -> tuple[str, Client, list[Client]]:
     run_id, code, host = world.create(questions, **config)
     clients = [world.join(code, f"Player {k}") for k in range(players)]

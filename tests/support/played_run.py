@@ -78,6 +78,7 @@ def play_run(
         host="host-sub",
         name="Reporting run",
         question_set_id="set-1",
+        question_set_version=1,
         question_duration_s=question_duration_s,
         duration_s=None,
         max_participants=1000,

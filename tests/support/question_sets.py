@@ -88,16 +88,23 @@ def upload_event(
     *,
     filename: str = "set.json",
     name: str | None = None,
-    sub: str = "host-1",
+    sub: str | None = "host-1",
     content_type: str = "application/octet-stream",
+    method: str = "POST",
+    path: str = "/api/question-sets",
 ) -> dict[str, Any]:
     return http_event(
-        "POST",
-        "/api/question-sets",
+        method,
+        path,
         sub=sub,
         body=multipart_body(file_content, filename=filename, name=name, content_type=content_type),
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
     )
+
+
+def replace_event(set_id: str, file_content: bytes, **upload: Any) -> dict[str, Any]:
+    """`PUT /api/question-sets/{set_id}`: the body of an upload, to replace the set's questions."""
+    return upload_event(file_content, method="PUT", path=f"/api/question-sets/{set_id}", **upload)
 
 
 def sample_question(number: int, category: str = "geography") -> dict[str, Any]:

@@ -51,6 +51,35 @@ def test_the_question_set_routes_are_described(document: dict[str, Any]) -> None
     assert "get" in document["paths"]["/api/question-sets/{set_id}"]
 
 
+def test_the_routes_that_edit_a_set_are_described(document: dict[str, Any]) -> None:
+    one_set = document["paths"]["/api/question-sets/{set_id}"]
+    schemas = document["components"]["schemas"]
+    replace = one_set["put"]
+    replace_body = replace["requestBody"]["content"]["multipart/form-data"]["schema"]
+    body_schema = schemas[replace_body["$ref"].rsplit("/", 1)[1]]
+    assert (body_schema["required"], body_schema["properties"]["file"]["format"]) == (["file"], "binary")
+    assert "name" in body_schema["properties"]
+    assert set(replace["responses"]) == {"200", "400", "401", "404", "409", "413"}
+    assert all(name in replace["description"] for name in ("409", "404", "every problem"))
+    assert set(one_set["delete"]["responses"]) == {"204", "400", "401", "404"}
+    assert one_set["delete"]["responses"]["204"]["content"] == {}
+
+    content = document["paths"]["/api/question-sets/{set_id}/content"]["get"]
+    assert content["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/QuestionSetContent"
+    }
+    assert schemas["QuestionSetContent"]["required"] == ["id", "version", "name", "questions"]
+    assert set(schemas["Question"]["properties"]) >= {"category", "text", "options", "correct", "explanation"}
+
+    copy = document["paths"]["/api/question-sets/{set_id}/copy"]["post"]
+    assert set(copy["responses"]) == {"201", "400", "401", "404", "413"}  # 413: the gateway's payload limit
+    assert not copy["requestBody"].get("required", False)
+    assert schemas["CopyRequest"]["required"] == ["name"]
+    name = schemas["CopyRequest"]["properties"]["name"]
+    assert (name["type"], name["minLength"], name["maxLength"]) == ("string", 1, 100)
+    assert {"version", "updated_at"} <= set(schemas["QuestionSetMetadata"]["required"])
+
+
 def test_the_upload_names_every_accepted_format_and_media_type(document: dict[str, Any]) -> None:
     upload = document["paths"]["/api/question-sets"]["post"]
     upload_body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]

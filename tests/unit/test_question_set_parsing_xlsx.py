@@ -127,6 +127,8 @@ def test_the_time_limit_and_the_numbering_column_are_not_read() -> None:
         "options",
         "correct",
         "explanation",
+        "image",
+        "option_images",
     }
     rows = [*KAHOOT_TITLE_ROWS, KAHOOT_HEADER, [1, "Q?", "a", "b", "", "", 20, 1], [2], [3], [4]]
     assert len(parse_question_set(workbook_bytes({"Sheet1": rows})).questions) == 1  # numbered, empty rows

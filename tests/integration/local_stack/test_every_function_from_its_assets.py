@@ -366,6 +366,17 @@ def _question_sets(world: World) -> None:
     assert [item["id"] for item in listed["items"]] == [created["id"]]
     status, shown = world.http("question_sets", "GET", f"/api/question-sets/{created['id']}")
     assert (status, shown) == (200, created)
+    # Edits, on a copy (the other steps use the set as uploaded): its content, put back, is its version 2.
+    status, copy = world.http("question_sets", "POST", f"/api/question-sets/{created['id']}/copy")
+    assert (status, copy["version"]) == (201, 1), copy
+    copy_path = f"/api/question-sets/{copy['id']}"
+    status, content = world.http("question_sets", "GET", f"{copy_path}/content")
+    assert (status, len(content["questions"])) == (200, len(QUESTION_SET["questions"])), content
+    body, content_type = multipart_body({}, "content.json", json.dumps(content).encode())
+    status, replaced = world.http("question_sets", "PUT", copy_path, body=body, content_type=content_type)
+    assert (status, replaced["version"], replaced["name"]) == (200, 2, copy["name"]), replaced
+    assert world.http("question_sets", "DELETE", copy_path)[0] == 204
+    assert world.http("question_sets", "GET", copy_path)[0] == 404
 
 
 def _signon(world: World) -> None:

@@ -91,3 +91,12 @@ def test_the_connect_authorizer_loads_neither_question_sets_nor_fan_out_nor_play
 ) -> None:
     loaded = modules_after_import(definitions["ws_authorizer"], {}, "speedrun.")
     assert [m for m in loaded if m.startswith(("speedrun.question_sets", "speedrun.fanout", "speedrun.players"))] == []
+
+
+def test_the_question_set_function_loads_pillow_only_with_an_image(
+    definitions: dict[str, FunctionDefinition],
+) -> None:
+    # Pillow (~45 ms to import here) and boto3 (the image store's S3 client) are imported by the first image upload.
+    loaded = modules_after_import(definitions["question_sets"], {}, "")
+    assert [m for m in loaded if m == "PIL" or m.startswith(("PIL.", "boto3"))] == []
+    assert "speedrun.question_sets.images" in loaded, "the probe does see the image modules the handler imports"

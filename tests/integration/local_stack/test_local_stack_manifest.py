@@ -7,7 +7,6 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import websockets
@@ -16,11 +15,9 @@ from websockets.exceptions import InvalidStatus
 from local_stack.client import bearer, http_request, sign_in
 from local_stack.gateway import Gateway
 from local_stack.process import RunningStack, stack_process
-from local_stack.runtime.environment import Launch
-from local_stack.runtime.service import LambdaService
 from speedrun import manifest
+from tests.support.local_gateway import gateway_alone
 
-ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_NOT_FOUND = {"message": "Not Found"}
 
 
@@ -31,18 +28,7 @@ def _concrete(path: str) -> str:
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[Gateway]:
     """The gateway's routing tables for the real manifest (no handler is imported or run)."""
-    never_started = LambdaService(
-        {}, {}, launch=Launch(runtime_dir=ROOT, region="us-east-1", function_name_prefix="t", account_id="1")
-    )
-    built = Gateway(
-        manifest.FUNCTIONS,
-        never_started,
-        region="us-east-1",
-        jwt_authorizer=None,
-        cognito_endpoint="http://127.0.0.1:9",
-        client_config=dict,
-        web_dir=None,
-    )
+    built = gateway_alone()
     yield built
 
 

@@ -6,65 +6,35 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-import lambdas.question_sets.handler as question_sets_function
-from speedrun.adapters import tables
-from speedrun.adapters.tables import QuestionSetModel
 from speedrun.errors import NotFound, Unavailable
 from speedrun.question_sets.models import MAX_FILE_BYTES, XLSX_MEDIA_TYPE
 from speedrun.question_sets.repository import DynamoQuestionSetRepository
 from speedrun.question_sets.service import load_questions
-from tests.support.fakes import FakeLambdaContext
+from tests.support.question_set_api import QuestionSetApi, question_set_api
 from tests.support.question_sets import (
     BOUNDARY,
     body_of,
     http_event,
-    question_store_at,
     sample_question,
     sample_set_json,
-    upload_event,
     workbook_bytes,
 )
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
-@dataclass
-class Api:
-    store: Path
-
-    def call(self, event: dict[str, Any]) -> dict[str, Any]:
-        return question_sets_function.handler(event, FakeLambdaContext())
-
-    def upload(self, content: bytes, **kwargs: Any) -> dict[str, Any]:
-        return self.call(upload_event(content, **kwargs))
-
-    def get(self, path: str, *, sub: str = "host-1", query: dict[str, str] | None = None) -> dict[str, Any]:
-        return self.call(http_event("GET", path, sub=sub, query=query))
-
-    def stored_files(self) -> list[str]:
-        return sorted(p.name for p in self.store.iterdir()) if self.store.exists() else []
-
-    def items(self) -> list[QuestionSetModel]:
-        return list(QuestionSetModel.scan())
-
-
 @pytest.fixture
-def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    store = tmp_path / "question-sets"
-    with mock_aws():
-        tables.create_all()
-        with question_store_at(store, monkeypatch):
-            yield Api(store=store)
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[QuestionSetApi]:
+    with question_set_api(tmp_path / "question-sets", monkeypatch) as api:
+        yield api
 
 
-def assert_nothing_stored(api: Api) -> None:
+def assert_nothing_stored(api: QuestionSetApi) -> None:
     assert api.stored_files() == []
     assert api.items() == []
 
@@ -125,7 +95,7 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
     ],
 )
 def test_a_refused_upload_names_the_problem_and_stores_nothing(
-    api: Api, content: bytes, status: int, named: str
+    api: QuestionSetApi, content: bytes, status: int, named: str
 ) -> None:
     response = api.upload(content)
     assert response["statusCode"] == status
@@ -135,7 +105,7 @@ def test_a_refused_upload_names_the_problem_and_stores_nothing(
     assert_nothing_stored(api)
 
 
-def test_a_refusal_lists_every_problem_with_its_question_number(api: Api) -> None:
+def test_a_refusal_lists_every_problem_with_its_question_number(api: QuestionSetApi) -> None:
     questions = [valid_json_question(), valid_json_question(text=""), valid_json_question(correct=[7], category="")]
     response = api.upload(json.dumps({"questions": questions}).encode())
     assert response["statusCode"] == 400
@@ -147,7 +117,7 @@ def test_a_refusal_lists_every_problem_with_its_question_number(api: Api) -> Non
     assert_nothing_stored(api)
 
 
-def test_a_valid_500_question_set_round_trips(api: Api) -> None:
+def test_a_valid_500_question_set_round_trips(api: QuestionSetApi) -> None:
     content = sample_set_json(500, categories=("geography", "History", "science", "GEOGRAPHY"))
     response = api.upload(content, filename="big.json")
     assert response["statusCode"] == 201
@@ -175,14 +145,14 @@ def test_a_valid_500_question_set_round_trips(api: Api) -> None:
     )
 
 
-def test_501_questions_are_refused_naming_the_limit(api: Api) -> None:
+def test_501_questions_are_refused_naming_the_limit(api: QuestionSetApi) -> None:
     response = api.upload(sample_set_json(501))
     assert response["statusCode"] == 400
     assert "at most 500" in body_of(response)["error"]["message"]
     assert_nothing_stored(api)
 
 
-def test_the_earlier_array_format_is_accepted(api: Api) -> None:
+def test_the_earlier_array_format_is_accepted(api: QuestionSetApi) -> None:
     earlier = [
         {"category": "Science", "question": "H2O is?", "options": ["water", "salt"], "answers": [0]},
         {"category": "science", "question": "Noble gases?", "options": ["He", "O", "Ne"], "answers": [0, 2]},
@@ -194,7 +164,7 @@ def test_the_earlier_array_format_is_accepted(api: Api) -> None:
     assert load_questions("host-1", created["id"]).questions[1].correct == [0, 2]
 
 
-def test_a_csv_set_is_accepted_and_the_form_name_wins(api: Api) -> None:
+def test_a_csv_set_is_accepted_and_the_form_name_wins(api: QuestionSetApi) -> None:
     content = "\ufeffcategory,question,option_1,option_2,option_3,correct\r\nGeo,Capital of Peru?,Lima,Cusco,,1\r\n"
     response = api.upload(content.encode(), filename="peru.csv", name="South America")
     assert response["statusCode"] == 201
@@ -211,7 +181,7 @@ def test_a_csv_set_is_accepted_and_the_form_name_wins(api: Api) -> None:
     ],
 )
 def test_each_import_format_is_accepted_as_browsers_send_it(
-    api: Api, file_name: str, source_format: str, content_type: str
+    api: QuestionSetApi, file_name: str, source_format: str, content_type: str
 ) -> None:
     content = (EXAMPLES / file_name).read_bytes()
     response = api.upload(content, filename=file_name, content_type=content_type)
@@ -225,7 +195,7 @@ def test_each_import_format_is_accepted_as_browsers_send_it(
     assert len(created["categories"]) >= 3
 
 
-def test_an_imported_kahoot_sheet_keeps_its_answers_and_the_sheet_title_as_category(api: Api) -> None:
+def test_an_imported_kahoot_sheet_keeps_its_answers_and_the_sheet_title_as_category(api: QuestionSetApi) -> None:
     rows: list[list[Any]] = [
         ["Quiz template"],
         [],
@@ -248,7 +218,7 @@ def test_an_imported_kahoot_sheet_keeps_its_answers_and_the_sheet_title_as_categ
     assert (question.options, question.correct) == (["Helium", "Oxygen", "Neon"], [0, 2])
 
 
-def test_an_opentdb_reply_is_stored_with_its_entities_decoded(api: Api) -> None:
+def test_an_opentdb_reply_is_stored_with_its_entities_decoded(api: QuestionSetApi) -> None:
     document = {
         "response_code": 0,
         "results": [
@@ -270,7 +240,7 @@ def test_an_opentdb_reply_is_stored_with_its_entities_decoded(api: Api) -> None:
     assert question.correct == [3]
 
 
-def test_a_refused_workbook_lists_every_problem_with_its_sheet_and_row(api: Api) -> None:
+def test_a_refused_workbook_lists_every_problem_with_its_sheet_and_row(api: QuestionSetApi) -> None:
     header = ["category", "question", "option_1", "option_2", "correct"]
     content = workbook_bytes({"Geo": [header, ["geo", "Fine?", "a", "b", 1], ["geo", "", "a", "a", 3]]})
     response = api.upload(content, filename="set.xlsx", content_type=XLSX_MEDIA_TYPE)
@@ -283,7 +253,7 @@ def test_a_refused_workbook_lists_every_problem_with_its_sheet_and_row(api: Api)
     assert_nothing_stored(api)
 
 
-def test_the_listing_pages_newest_first_and_only_shows_the_callers_sets(api: Api) -> None:
+def test_the_listing_pages_newest_first_and_only_shows_the_callers_sets(api: QuestionSetApi) -> None:
     ids = [body_of(api.upload(sample_set_json(2), name=f"set {n}"))["id"] for n in range(5)]
     api.upload(sample_set_json(1), sub="host-2")
     seen: list[str] = []
@@ -307,13 +277,13 @@ def test_the_listing_pages_newest_first_and_only_shows_the_callers_sets(api: Api
 
 
 @pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "bogus!"}])
-def test_a_bad_limit_or_cursor_is_a_bad_request(api: Api, query: dict[str, str]) -> None:
+def test_a_bad_limit_or_cursor_is_a_bad_request(api: QuestionSetApi, query: dict[str, str]) -> None:
     response = api.get("/api/question-sets", query=query)
     assert response["statusCode"] == 400
     assert body_of(response)["error"]["code"] == "bad_request"
 
 
-def test_another_owners_set_unknown_and_malformed_ids_are_not_found(api: Api) -> None:
+def test_another_owners_set_unknown_and_malformed_ids_are_not_found(api: QuestionSetApi) -> None:
     set_id = body_of(api.upload(sample_set_json(2)))["id"]
     for sub, path_id in [("host-2", set_id), ("host-1", "01" + "Z" * 24), ("host-1", "..%2Fetc")]:
         response = api.get(f"/api/question-sets/{path_id}", sub=sub)
@@ -323,12 +293,12 @@ def test_another_owners_set_unknown_and_malformed_ids_are_not_found(api: Api) ->
         load_questions("host-2", set_id)
 
 
-def test_an_unsigned_caller_is_unauthorized(api: Api) -> None:
+def test_an_unsigned_caller_is_unauthorized(api: QuestionSetApi) -> None:
     response = api.call(http_event("GET", "/api/question-sets", sub=None))
     assert response["statusCode"] == 401
 
 
-def test_a_failed_metadata_write_removes_the_stored_file(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_metadata_write_removes_the_stored_file(api: QuestionSetApi, monkeypatch: pytest.MonkeyPatch) -> None:
     def failing_add(*_args: Any, **_kwargs: Any) -> None:
         raise Unavailable("could not save the question set; try again")
 
@@ -338,7 +308,7 @@ def test_a_failed_metadata_write_removes_the_stored_file(api: Api, monkeypatch: 
     assert_nothing_stored(api)
 
 
-def test_a_multipart_body_without_the_file_field_is_a_bad_request(api: Api) -> None:
+def test_a_multipart_body_without_the_file_field_is_a_bad_request(api: QuestionSetApi) -> None:
     body = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--{BOUNDARY}--\r\n'.encode()
     event = http_event(
         "POST", "/api/question-sets", body=body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
@@ -349,7 +319,7 @@ def test_a_multipart_body_without_the_file_field_is_a_bad_request(api: Api) -> N
     assert_nothing_stored(api)
 
 
-def test_a_name_field_that_is_not_utf8_is_a_bad_request(api: Api) -> None:
+def test_a_name_field_that_is_not_utf8_is_a_bad_request(api: QuestionSetApi) -> None:
     body = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\n'.encode()
         + b"\xff\xfe\r\n"
@@ -366,7 +336,7 @@ def test_a_name_field_that_is_not_utf8_is_a_bad_request(api: Api) -> None:
     assert_nothing_stored(api)
 
 
-def test_a_file_just_over_4_mib_inside_an_allowed_body_is_413_from_the_route(api: Api) -> None:
+def test_a_file_just_over_4_mib_inside_an_allowed_body_is_413_from_the_route(api: QuestionSetApi) -> None:
     response = api.upload(b"[" + b" " * MAX_FILE_BYTES + b"]")
     assert response["statusCode"] == 413
     assert f"the file has {MAX_FILE_BYTES + 2} bytes" in body_of(response)["error"]["message"]

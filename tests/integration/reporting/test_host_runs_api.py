@@ -59,6 +59,7 @@ def _stored_set(owner: str, set_id: str) -> StoredQuestionSet:
         owner=owner,
         name="Quiz",
         created_at="2026-01-01T00:00:00.000Z",
+        updated_at="2026-01-01T00:00:00.000Z",
         source_format="json",
         categories={"general": 3},
         questions=questions,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import lambdas.results.handler as results_lambda
+from speedrun.adapters.tables import RunModel
 from speedrun.adapters.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from speedrun.clock import now_ms
 from speedrun.reporting import csv_export, projections, views
@@ -106,6 +107,30 @@ def test_results_with_the_host_token_or_the_signed_in_host(stores, tokens):
     assert _get(path, sub=None, token=other_run)["statusCode"] == 403
     participant = _issue(tokens, RUN, "participant", "p001")
     assert _get(path, sub=None, token=participant)["statusCode"] == 403
+
+
+def test_a_run_created_before_question_set_versions_names_no_version(stores):
+    """Its `run_created` event has no `question_set_version`, and a summary persisted before the field
+    existed has no such key: both are served as null."""
+    events = simulate_run(participants=2, questions=2)
+    assert "question_set_version" not in events[0]["data"]
+    _report(events)
+    assert _json(_get(f"/api/speedruns/{RUN}/results"))["question_set_version"] is None
+    assert _json(_get(f"/api/speedruns/{RUN}"))["question_set_version"] is None
+
+    stored = RunModel.get(RUN)
+    stored.summary = {key: value for key, value in stored.summary.items() if key != "question_set_version"}
+    stored.save()
+    assert _json(_get(f"/api/speedruns/{RUN}/results"))["question_set_version"] is None
+    assert _json(_get(f"/api/speedruns/{RUN}"))["question_set_version"] is None
+
+
+def test_the_results_name_the_question_set_version_the_run_was_created_from(stores):
+    events = simulate_run(participants=2, questions=2)
+    events[0]["data"]["question_set_version"] = 7
+    _report(events)
+    assert _json(_get(f"/api/speedruns/{RUN}/results"))["question_set_version"] == 7
+    assert _json(_get(f"/api/speedruns/{RUN}"))["question_set_version"] == 7
 
 
 def test_results_csv_download(stores, tokens):

@@ -6,18 +6,24 @@ revealed) or a 403 (player handles, which are public names), and a refusal chang
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local_stack import events
-from local_stack.client import RunSocket
+from local_stack.client import RunSocket, multipart_body
+from local_stack.demo import demo_question_set
 from speedrun import manifest
 from tests.support.security_world import OpenRun, SecurityWorld, security_world, wait_until
 
 COVERED_ROUTES = {
     "GET /api/question-sets/{set_id}",
+    "GET /api/question-sets/{set_id}/content",
+    "PUT /api/question-sets/{set_id}",
+    "DELETE /api/question-sets/{set_id}",
+    "POST /api/question-sets/{set_id}/copy",
     "GET /api/speedruns/{run_id}",
     "GET /api/speedruns/{run_id}/results",
     "GET /api/players/{handle}/games",
@@ -79,6 +85,26 @@ def test_a_host_sees_only_their_own_question_sets(world: SecurityWorld) -> None:
     listed_a = world.request("GET", "/api/question-sets", token=world.host_a.id_token).json()["items"]
     assert [item["id"] for item in listed_b] == [world.set_b]
     assert [item["id"] for item in listed_a] == [world.set_a]
+
+
+def test_a_host_reads_changes_copies_and_deletes_only_their_own_question_sets(world: SecurityWorld) -> None:
+    content = f"/api/question-sets/{world.set_a}/content"
+    assert world.request("GET", content, token=world.host_a.id_token).status == 200
+    body, content_type = multipart_body({"name": "Taken"}, "set.json", json.dumps(demo_question_set(2)).encode())
+    attempts: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", content, {}),
+        ("PUT", f"/api/question-sets/{world.set_a}", {"data": body, "headers": {"content-type": content_type}}),
+        ("DELETE", f"/api/question-sets/{world.set_a}", {}),
+        ("POST", f"/api/question-sets/{world.set_a}/copy", {}),
+        ("POST", f"/api/question-sets/{world.set_a}/copy", {"json_body": {"name": "Mine now"}}),
+    ]
+    before = world.snapshot()
+    for method, path, options in attempts:
+        reply = world.request(method, path, token=world.host_b.id_token, **options)
+        assert reply.status == 404, (method, path, reply.body)
+        assert reply.json()["error"] == {"code": "not_found", "message": f"question set {world.set_a} not found"}
+    assert world.snapshot() == before
+    assert world.request("GET", f"/api/question-sets/{world.set_a}", token=world.host_a.id_token).json()["version"] == 1
 
 
 def test_a_run_from_someone_elses_set_is_404_and_opens_nothing(world: SecurityWorld) -> None:

@@ -40,6 +40,9 @@ class FrozenQuestionData(TypedDict):
     select_count: NotRequired[int]
     """Absent on events written before it existed: as many as `correct` has."""
     explanation: NotRequired[str | None]
+    image: NotRequired[str | None]
+    """The question's image key (absent: none, and on events written before images existed)."""
+    option_images: NotRequired[list[str | None] | None]
 
 
 class RunCreatedData(TypedDict):
@@ -48,6 +51,8 @@ class RunCreatedData(TypedDict):
     """The host's account id (Cognito `sub`)."""
     name: str
     question_set_id: str
+    question_set_version: NotRequired[int]
+    """The set's version the questions were taken from; absent on events written before sets had versions."""
     join_code: NotRequired[str]
     config: dict[str, Any]
     questions: list[FrozenQuestionData]

@@ -86,10 +86,17 @@ def body_size(event: Mapping[str, Any]) -> int:
 
 
 def matches_route(event: Mapping[str, Any], route: HttpRoute) -> bool:
-    """Whether an HTTP API event requests `route` (a path without parameters; a trailing slash ignored)."""
+    """Whether an HTTP API event requests `route` (a trailing slash ignored); a `{parameter}` segment of
+    the route's path matches any one non-empty segment."""
     http = (event.get("requestContext") or {}).get("http") or {}
-    path = event.get("rawPath") or ""
-    return http.get("method") == route.method and path.rstrip("/") == route.path
+    if http.get("method") != route.method:
+        return False
+    wanted = route.path.split("/")
+    got = (event.get("rawPath") or "").rstrip("/").split("/")
+    return len(wanted) == len(got) and all(
+        segment == expected or (expected.startswith("{") and expected.endswith("}") and segment != "")
+        for expected, segment in zip(wanted, got, strict=True)
+    )
 
 
 def request_header(event: Mapping[str, Any], name: str) -> str:

@@ -71,6 +71,9 @@ class Needs:
 
     redis: bool = False
     question_store: Access | None = None
+    images: Access | None = None
+    """The image store (`speedrun.adapters.image_store`): its bucket's `images/*` objects, read (GetObject)
+    or written too (PutObject); locally a folder the gateway serves."""
     tables: dict[str, Access] = field(default_factory=dict)
     send_to_queues: tuple[str, ...] = ()
     token_secret: bool = False
@@ -181,17 +184,29 @@ WS_ROUTE_KEYS: tuple[str, ...] = ("$connect", "$disconnect", "$default", *(actio
 
 QUESTION_SET_UPLOAD = HttpRoute("POST", "/api/question-sets")
 """Refused on its envelope before the resolver parses a body (`speedrun.question_sets.upload_guard`)."""
+QUESTION_SET_REPLACE = HttpRoute("PUT", "/api/question-sets/{set_id}")
+"""An upload of a set's next version: refused on its envelope as the upload is."""
+IMAGE_UPLOAD = HttpRoute("POST", "/api/images")
+"""One image: refused on its envelope (`speedrun.question_sets.upload_guard.image_upload_refusal`)."""
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="question_sets",
-        description="Upload, list and read question sets (validates, stores on EFS, metadata in DynamoDB).",
+        description=(
+            "Upload, list, read, replace (versioned), copy and delete question sets (validates, stores on EFS, "
+            "metadata in DynamoDB); checks and stores their images (S3)."
+        ),
         http_routes=(
             QUESTION_SET_UPLOAD,
             HttpRoute("GET", "/api/question-sets"),
             HttpRoute("GET", "/api/question-sets/{set_id}"),
+            HttpRoute("GET", "/api/question-sets/{set_id}/content"),
+            QUESTION_SET_REPLACE,
+            HttpRoute("DELETE", "/api/question-sets/{set_id}"),
+            HttpRoute("POST", "/api/question-sets/{set_id}/copy"),
+            IMAGE_UPLOAD,
         ),
-        needs=Needs(question_store=Access.WRITE, tables={QUESTION_SETS: Access.WRITE}),
+        needs=Needs(question_store=Access.WRITE, images=Access.WRITE, tables={QUESTION_SETS: Access.WRITE}),
         memory_mb=512,
         timeout_s=15,
     ),
@@ -435,6 +450,18 @@ def queue_env(queue_name: str) -> str:
 
 QUESTION_STORE_ENV = "QUESTION_STORE_PATH"
 QUESTION_STORE_MOUNT = "/mnt/question-sets"
+IMAGE_PATH_PREFIX = "/images/"
+"""Where the web origin serves question images (CloudFront's behaviour, the local gateway's route); an
+image's URL is this prefix and its content-hash key, the same locally and deployed."""
+
+
+def image_url(key: str) -> str:
+    return IMAGE_PATH_PREFIX + key
+
+
+IMAGE_STORE_ENV = "IMAGE_STORE_URL"
+"""`s3://<bucket>` (deployed: the image bucket) or `file://<folder>` (the local stack's image folder)."""
+
 REDIS_URL_ENV = "REDIS_URL"
 """redis:// (local, plain) or rediss:// (deployed, TLS); REDIS_CLUSTER=1 makes the client cluster-aware."""
 REDIS_CLUSTER_ENV = "REDIS_CLUSTER"

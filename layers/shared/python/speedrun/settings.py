@@ -43,6 +43,8 @@ class Settings(BaseModel):
     stage: str = Field(default="local", validation_alias="STAGE")
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     question_store_path: str | None = Field(default=None, validation_alias=manifest.QUESTION_STORE_ENV)
+    image_store_url: str | None = Field(default=None, validation_alias=manifest.IMAGE_STORE_ENV)
+    """Where images are stored (`speedrun.adapters.image_store.image_store_from_settings`)."""
     redis_url: str | None = Field(default=None, validation_alias=manifest.REDIS_URL_ENV)
     redis_cluster: bool = Field(default=False, validation_alias=manifest.REDIS_CLUSTER_ENV)
     redis_auth_secret_id: str | None = Field(default=None, validation_alias=manifest.REDIS_AUTH_SECRET_ENV)

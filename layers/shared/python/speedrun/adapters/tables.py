@@ -50,9 +50,13 @@ class QuestionSetModel(Model):
     """Category name (as first written) -> question count."""
     created_at = UnicodeAttribute()
     store_key = UnicodeAttribute()
-    """Path of the immutable set file inside the question store."""
+    """Path of the current version's immutable file inside the question store."""
     source_format = UnicodeAttribute()
     size_bytes = NumberAttribute()
+    version = NumberAttribute(null=True)
+    """1 at upload, one more per replace; absent on items written before sets had versions (1)."""
+    updated_at = UnicodeAttribute(null=True)
+    """When the current version was saved; absent on items written before sets had versions (created_at)."""
 
 
 class EventModel(Model):

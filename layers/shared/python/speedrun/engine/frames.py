@@ -5,10 +5,12 @@ Times are epoch milliseconds, except fields named `*_at`, which are ISO-8601 (pr
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from speedrun.adapters.connections import encode_message
 from speedrun.clock import iso_from_ms
+from speedrun.manifest import image_url
 
 PARTICIPANT_BOARD_SIZE = 10
 """Participants see the top 10 (pushed boards, `top` on every `answer_result`); the host sees everyone
@@ -25,6 +27,10 @@ of a frame stay under MESSAGE_LIMIT_BYTES. A list over its budget is cut to its 
 fits; `participant_count` in the same frame tells the client how many there are in all."""
 _ENTRY_BYTES_AT_MOST = 256
 """No board entry or participant summary encodes larger (names are at most 24 characters)."""
+IMAGE_LIST_BUDGET_BYTES = 24 * 1024
+"""Room for a run's image list in `state` and `started` (about 300 URLs): a participant's `state` also
+carries the top 10 and a question, well under MESSAGE_LIMIT_BYTES. The list is in order of first use,
+so a run with more images prefetches its first ~300 and the rest load with their questions."""
 
 
 def _iso(ms: int | None) -> str | None:
@@ -67,6 +73,7 @@ def state(run_id: str, reply: dict[str, Any], *, host: bool) -> dict[str, Any]:
         return frame
     current = reply.get("current_question")
     frame.update(
+        images=run_images(reply),
         participant_id=reply["participant_id"],
         participant_name=reply["participant_name"],
         participants=reply["participant_count"],
@@ -81,7 +88,7 @@ def state(run_id: str, reply: dict[str, Any], *, host: bool) -> dict[str, Any]:
 
 
 def question(reply: dict[str, Any]) -> dict[str, Any]:
-    return {
+    frame = {
         "type": "question",
         "index": reply["index"],
         "category": reply["category"],
@@ -91,6 +98,36 @@ def question(reply: dict[str, Any]) -> dict[str, Any]:
         "served_at": iso_from_ms(reply["served_at"]),
         "deadline": reply["deadline"],
     }
+    # Only questions with images carry the fields: a set without images pushes the bytes it did before.
+    if reply.get("image"):
+        frame["image"] = image_url(reply["image"])
+    if reply.get("option_images"):
+        frame["option_images"] = [image_url(key) if key else None for key in reply["option_images"]]
+    return frame
+
+
+def image_list(questions: list[dict[str, Any]]) -> list[str]:
+    """A run's image keys in order of first use (question, then its options), each once, cut to
+    IMAGE_LIST_BUDGET_BYTES as URLs: frozen into the run at sign-on for `state` and `started`."""
+    keys: dict[str, None] = {}
+    for question in questions:
+        for key in [question.get("image"), *(question.get("option_images") or [])]:
+            if key:
+                keys.setdefault(key)
+    urls = [image_url(key) for key in keys]
+    used = 2
+    for count, url in enumerate(urls):
+        used += len(json.dumps(url)) + 1
+        if used > IMAGE_LIST_BUDGET_BYTES:
+            return urls[:count]
+    return urls
+
+
+def run_images(reply: dict[str, Any]) -> list[str]:
+    """The run's image URLs from a script's reply (`images`, the JSON list sign-on froze; absent on runs
+    frozen before images existed)."""
+    images = reply.get("images")
+    return json.loads(images) if images else []
 
 
 def answer_result(reply: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +141,7 @@ def started(reply: dict[str, Any]) -> dict[str, Any]:
         "ends_at": iso_from_ms(reply["ends_at"]),
         "question_count": reply["question_count"],
         "question_duration_s": reply["question_duration_s"],
+        "images": run_images(reply),
     }
 
 

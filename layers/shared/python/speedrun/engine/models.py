@@ -16,6 +16,9 @@ class FrozenQuestion:
     options: list[str]
     correct: list[int]
     explanation: str | None = None
+    image: str | None = None
+    """An image key (`manifest.image_url` makes its URL); the frames send the URL."""
+    option_images: list[str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class RunConfig:
     host: str
     name: str
     question_set_id: str
+    question_set_version: int
+    """The version of the set the questions were taken from (a run keeps it while the set changes)."""
     question_duration_s: int
     duration_s: int | None
     max_participants: int

@@ -9,6 +9,7 @@ from typing import Any
 
 from speedrun.clock import now_ms
 from speedrun.engine import broadcasts
+from speedrun.engine.frames import image_list
 from speedrun.engine.keys import join_code_key
 from speedrun.engine.models import (
     HOST,
@@ -84,12 +85,14 @@ class RunEngine:
             "finished_count": 0,
             "join_seq": 0,
             "board_next": 0,
+            "images": json.dumps(image_list(frozen)),
         }
         created_event = {
             "run_id": run_id,
             "host": config.host,
             "name": config.name,
             "question_set_id": config.question_set_id,
+            "question_set_version": config.question_set_version,
             "join_code": join_code,
             "config": {
                 "question_duration_s": config.question_duration_s,
@@ -191,7 +194,7 @@ def _run_export(run_id: str, raw: Any) -> RunExport | None:
 
 
 def _question_document(question: FrozenQuestion) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "index": question.index,
         "category": question.category,
         "text": question.text,
@@ -200,3 +203,9 @@ def _question_document(question: FrozenQuestion) -> dict[str, Any]:
         "select_count": len(question.correct),
         "explanation": question.explanation,
     }
+    # Image fields only where there are images: a question without any is frozen as before.
+    if question.image:
+        document["image"] = question.image
+    if question.option_images:
+        document["option_images"] = list(question.option_images)
+    return document

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from speedrun.text import UnicodeModel
 
@@ -21,6 +21,7 @@ MAX_OPTIONS = 8
 MAX_OPTION_CHARS = 200
 MAX_EXPLANATION_CHARS = 500
 MAX_NAME_CHARS = 100
+FIRST_VERSION = 1
 
 SourceFormat = Literal["json", "json_array", "csv", "opentdb", "xlsx", "kahoot_xlsx"]
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -39,6 +40,10 @@ class Question(UnicodeModel):
     options: list[str]
     correct: list[int]
     explanation: str | None = None
+    image: str | None = None
+    """The key of the question's image in the image store (`manifest.image_url` makes its URL)."""
+    option_images: list[str | None] | None = None
+    """One image key (or None) per option, in the options' order; None when no option has one."""
 
     @property
     def select_count(self) -> int:
@@ -61,6 +66,10 @@ class QuestionSetMetadata(BaseModel):
     question_count: int
     categories: dict[str, int] = Field(description="Category (as first written) -> number of questions.")
     created_at: str = Field(description="ISO-8601, server clock.")
+    version: int = Field(
+        description="1 at upload, one more at each replace (`PUT`); a run plays the version it was opened from."
+    )
+    updated_at: str = Field(description="ISO-8601, server clock: when this version was saved (`created_at` for 1).")
 
 
 class QuestionSetPage(BaseModel):
@@ -68,16 +77,40 @@ class QuestionSetPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
+class ImageMetadata(BaseModel):
+    """`POST /api/images`: a stored image, as a question set refers to it (`image`) and the site serves it."""
+
+    image: str = Field(
+        description="The image's key: the SHA-256 of the stored bytes and the format's extension (nothing about "
+        "the question or its answer)."
+    )
+    url: str = Field(description="Where the site serves it, same origin (`/images/<key>`), cacheable for a year.")
+    media_type: str = Field(description="image/png, image/jpeg, image/webp or image/gif (told by content).")
+    width: int = Field(description="Pixels, upright (the EXIF orientation applied).")
+    height: int
+    bytes: int = Field(description="Size of the stored image, re-encoded without metadata.")
+
+
 class StoredQuestionSet(UnicodeModel):
-    """A stored set with its questions (correct answers included): what sign-on freezes into a run."""
+    """One version of a stored set with its questions (correct answers included): what sign-on
+    freezes into a run. Files written before sets had versions read as version 1, saved when created."""
 
     id: str
     owner: str
     name: str
     created_at: str
+    version: int = FIRST_VERSION
+    updated_at: str
     source_format: SourceFormat
     categories: dict[str, int]
     questions: list[Question]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_before_versions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "updated_at" not in data:
+            return {**data, "updated_at": data.get("created_at")}
+        return data
 
     @property
     def metadata(self) -> QuestionSetMetadata:
@@ -87,7 +120,32 @@ class StoredQuestionSet(UnicodeModel):
             question_count=len(self.questions),
             categories=self.categories,
             created_at=self.created_at,
+            version=self.version,
+            updated_at=self.updated_at,
         )
+
+    @property
+    def content(self) -> QuestionSetContent:
+        return QuestionSetContent(id=self.id, version=self.version, name=self.name, questions=self.questions)
+
+
+class QuestionSetContent(BaseModel):
+    """A set's questions with their answers, in the JSON upload format (`question-set.md`): a file of
+    this body, uploaded or `PUT` back, gives the same questions (the parser ignores `id` and `version`)."""
+
+    id: str
+    version: int
+    name: str
+    questions: list[Question] = Field(description="`correct` holds 0-based option indexes.")
+
+
+class CopyRequest(UnicodeModel):
+    """`POST /api/question-sets/{set_id}/copy`: the body, when sent, names the copy (without a body the
+    copy is named after the set, with " (copy)")."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS, description="1..100 characters after trimming.")
 
 
 class Problem(BaseModel):

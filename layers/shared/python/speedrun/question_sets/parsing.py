@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from speedrun.errors import BadRequest, TooLarge
 from speedrun.question_sets.models import (
@@ -39,6 +39,32 @@ from speedrun.text import lone_surrogate_problem
 NOT_TEXT = "not a UTF-8 text file: upload a question set as JSON, CSV or an .xlsx workbook"
 CSV_FIELD_LIMIT = MAX_FILE_BYTES
 """csv's default field limit (128 KiB) is below the file limit; a field this big fails its own rule."""
+MAX_IMAGE_REFERENCE_CHARS = 255
+"""An image reference is a file name attached to the upload or a stored image's key (69 characters)."""
+
+
+class ImageRefused(Exception):
+    """An image reference names no usable image; `reason` says why (a phrase, for the problem list)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ImageResolver(Protocol):
+    """Turns a question's image reference into an image key (`speedrun.question_sets.attachments`)."""
+
+    def resolve(self, reference: str) -> str:
+        """The key of the image `reference` names; raises `ImageRefused`."""
+        ...
+
+
+class _NoImages:
+    def resolve(self, reference: str) -> str:
+        raise ImageRefused("images are accepted only with an upload to the question-set routes")
+
+
+NO_IMAGES: ImageResolver = _NoImages()
 
 
 class QuestionSetInvalid(BadRequest):
@@ -53,24 +79,25 @@ class QuestionSetInvalid(BadRequest):
         )
 
 
-def parse_question_set(content: bytes) -> ParsedQuestionSet:
-    """Validate an uploaded file. Raises `TooLarge` or `BadRequest` (details = every problem)."""
+def parse_question_set(content: bytes, *, images: ImageResolver = NO_IMAGES) -> ParsedQuestionSet:
+    """Validate an uploaded file; `images` resolves its questions' image references (a refused
+    reference is one more problem). Raises `TooLarge` or `BadRequest` (details = every problem)."""
     if len(content) > MAX_FILE_BYTES:
         raise TooLarge(
             f"the file has {len(content)} bytes; a question set may have at most {MAX_FILE_BYTES} bytes (4 MiB)"
         )
     if is_zip(content):
-        return _parse_workbook(content)
+        return _parse_workbook(content, images)
     text = decode_text(content)
     start = text.lstrip()[:1]
     if start == "{":
         document = _load_json(text)
         if isinstance(document.get("results"), list) and "questions" not in document:
             return _parse_opentdb(document)
-        return _parse_json_object(document)
+        return _parse_json_object(document, images)
     if start == "[":
-        return _parse_json_array(_load_json(text))
-    return _parse_csv(text)
+        return _parse_json_array(_load_json(text), images)
+    return _parse_csv(text, images)
 
 
 def decode_text(content: bytes) -> str:
@@ -112,6 +139,7 @@ class _Checker:
     """Collects the problems of one question, located by question number, CSV line or sheet and row."""
 
     where: dict[str, Any]
+    images: ImageResolver = NO_IMAGES
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, field_name: str, reason: str) -> None:
@@ -154,6 +182,35 @@ class _Checker:
         if any(option is None for option in cleaned) or not MIN_OPTIONS <= len(values) <= MAX_OPTIONS:
             return None
         return [option for option in cleaned if option is not None]
+
+    def image(self, value: Any, field_name: str) -> str | None:
+        """The key of the image a reference names (None: no image)."""
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            self.add(field_name, f"must be a string (an image's file name or key), not {_json_type(value)}")
+            return None
+        reference = self.text(value, field_name, MAX_IMAGE_REFERENCE_CHARS, required=False)
+        if reference is None:
+            return None
+        try:
+            return self.images.resolve(reference)
+        except ImageRefused as refused:
+            self.add(field_name, refused.reason)
+            return None
+
+    def option_images(self, value: Any, option_count: int | None) -> list[str | None] | None:
+        """One image key (or None) per option; None when no option has an image."""
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            self.add("option_images", f"must be an array (one entry per option), not {_json_type(value)}")
+            return None
+        if option_count is not None and len(value) != option_count:
+            self.add("option_images", f"must have one entry per option ({option_count}), has {len(value)}")
+            return None
+        keys = [self.image(reference, f"option_images[{index}]") for index, reference in enumerate(value)]
+        return keys if any(keys) else None
 
     def correct(self, indexes: list[int], option_count: int | None, field_name: str, *, one_based: bool) -> None:
         """Rules on the (0-based) indexes: 1..option_count of them, distinct, each naming an option."""
@@ -198,7 +255,7 @@ def _load_json(text: str) -> Any:
         raise _file_problem(f"invalid JSON: {exc}", str(exc)) from None
 
 
-def _parse_json_object(document: dict[str, Any]) -> ParsedQuestionSet:
+def _parse_json_object(document: dict[str, Any], images: ImageResolver) -> ParsedQuestionSet:
     if "questions" not in document:
         raise BadRequest(
             'the JSON object has no "questions" array',
@@ -212,11 +269,11 @@ def _parse_json_object(document: dict[str, Any]) -> ParsedQuestionSet:
         )
     name_checker = _Checker(where={})
     name = name_checker.text(document.get("name"), "name", MAX_NAME_CHARS, required=False)
-    return _parse_json_questions(questions, "json", name_checker.problems, name, _json_question)
+    return _parse_json_questions(questions, "json", name_checker.problems, name, _json_question, images=images)
 
 
-def _parse_json_array(document: list[Any]) -> ParsedQuestionSet:
-    return _parse_json_questions(document, "json_array", [], None, _json_question)
+def _parse_json_array(document: list[Any], images: ImageResolver) -> ParsedQuestionSet:
+    return _parse_json_questions(document, "json_array", [], None, _json_question, images=images)
 
 
 def _parse_json_questions(
@@ -225,6 +282,8 @@ def _parse_json_questions(
     problems: list[Problem],
     name: str | None,
     read_question: Callable[[Any, _Checker], Question | None],
+    *,
+    images: ImageResolver,
 ) -> ParsedQuestionSet:
     """Every item read by `read_question`, each located by its 1-based number."""
     if not items:
@@ -233,7 +292,7 @@ def _parse_json_questions(
         raise _too_many(len(items))
     questions = []
     for number, item in enumerate(items, start=1):
-        checker = _Checker(where={"question": number})
+        checker = _Checker(where={"question": number}, images=images)
         question = read_question(item, checker)
         problems.extend(checker.problems)
         if question is not None:
@@ -272,9 +331,19 @@ def _json_question(item: Any, checker: _Checker) -> Question | None:
 
     correct_key, raw_correct = _spelling(item, checker, "correct", "answers")
     correct = _json_correct(raw_correct, correct_key, option_count, checker)
+    image = checker.image(item.get("image"), "image")
+    option_images = checker.option_images(item.get("option_images"), option_count)
     if checker.problems or category is None or text is None or options is None or correct is None:
         return None
-    return Question(category=category, text=text, options=options, correct=correct, explanation=explanation)
+    return Question(
+        category=category,
+        text=text,
+        options=options,
+        correct=correct,
+        explanation=explanation,
+        image=image,
+        option_images=option_images,
+    )
 
 
 def _json_correct(value: Any, field_name: str, option_count: int | None, checker: _Checker) -> list[int] | None:
@@ -304,7 +373,8 @@ def _parse_opentdb(document: dict[str, Any]) -> ParsedQuestionSet:
             f"Open Trivia DB answered with response_code {response_code!r}, not with questions",
             details=[Problem(field="response_code", reason=f"must be 0 (got {response_code!r})").as_detail()],
         )
-    return _parse_json_questions(document["results"], "opentdb", [], None, _opentdb_question)
+    # Open Trivia DB's questions have no images.
+    return _parse_json_questions(document["results"], "opentdb", [], None, _opentdb_question, images=NO_IMAGES)
 
 
 def _unescaped(value: Any) -> Any:
@@ -365,8 +435,8 @@ def _opentdb_boolean(item: dict[str, Any], checker: _Checker) -> tuple[list[str]
 # --- CSV ---------------------------------------------------------------------------------------
 
 _REQUIRED_COLUMNS = ("category", "question", "correct")
-_OPTIONAL_COLUMNS = ("explanation",)
-CSV_HEADER = "category,question,option_1,...,option_N,correct[,explanation]"
+_OPTIONAL_COLUMNS = ("explanation", "image")
+CSV_HEADER = "category,question,option_1,...,option_N,correct[,explanation][,image]"
 
 
 @dataclass(frozen=True)
@@ -379,7 +449,7 @@ class _CsvLayout:
     """Spreadsheets export trailing empty header cells; such columns must stay empty."""
 
 
-def _parse_csv(text: str) -> ParsedQuestionSet:
+def _parse_csv(text: str, images: ImageResolver) -> ParsedQuestionSet:
     csv.field_size_limit(CSV_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[Problem] = []
@@ -400,7 +470,7 @@ def _parse_csv(text: str) -> ParsedQuestionSet:
     if len(rows) > MAX_QUESTIONS:
         raise _too_many(len(rows))
     for line, row in rows:
-        checker = _Checker(where={"line": line})
+        checker = _Checker(where={"line": line}, images=images)
         question = _csv_question(row, layout, len(header), checker)
         problems.extend(checker.problems)
         if question is not None:
@@ -497,9 +567,12 @@ def _csv_question(row: list[str], layout: _CsvLayout, width: int, checker: _Chec
         raw_options.pop()
     options = checker.options(raw_options, lambda index: f"option_{index + 1}", "options")
     correct = _csv_correct(cell("correct"), len(raw_options), checker)
+    image = checker.image(cell("image"), "image")
     if checker.problems or category is None or text is None or options is None or correct is None:
         return None
-    return Question(category=category, text=text, options=options, correct=correct, explanation=explanation)
+    return Question(
+        category=category, text=text, options=options, correct=correct, explanation=explanation, image=image
+    )
 
 
 def _csv_correct(value: str, option_count: int, checker: _Checker) -> list[int] | None:
@@ -567,7 +640,7 @@ class _SheetTable:
         return any(cell.strip() for cell in cells)
 
 
-def _parse_workbook(content: bytes) -> ParsedQuestionSet:
+def _parse_workbook(content: bytes, images: ImageResolver) -> ParsedQuestionSet:
     try:
         sheets = read_workbook(content)
     except WorkbookUnreadable as exc:
@@ -590,7 +663,7 @@ def _parse_workbook(content: bytes) -> ParsedQuestionSet:
     problems: list[Problem] = []
     questions: list[Question] = []
     for table, number, cells in rows:
-        checker = _Checker(where={"sheet": table.sheet.title, "row": number})
+        checker = _Checker(where={"sheet": table.sheet.title, "row": number}, images=images)
         if isinstance(table.layout, _KahootLayout):
             question = _kahoot_question(cells, table.layout, _sheet_category(table.sheet.title), checker)
         else:

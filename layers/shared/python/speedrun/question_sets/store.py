@@ -1,8 +1,9 @@
 """The question store: an EFS access point when deployed, a local folder otherwise.
 
-A stored set never changes (a run keeps the questions it started with), so the store only ever
-creates files. Each write goes to a temp file in the same directory, is fsynced, then renamed into
-place: a reader sees the whole file or no file, never half of one.
+A stored file never changes (a run keeps the questions it started with): each version of a set is a
+file of its own, so the store only ever creates files, and removes them when their set is deleted.
+Each write goes to a temp file in the same directory, is fsynced, then renamed into place: a reader
+sees the whole file or no file, never half of one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ class QuestionStore(Protocol):
         """The stored bytes; `NotFound` if there is no such key."""
 
     def delete(self, key: str) -> None:
-        """Remove a key (only to undo a create whose metadata could not be saved); missing is fine."""
+        """Remove a key (a create whose metadata could not be saved, or a deleted set's); missing is fine."""
+
+    def keys_starting(self, prefix: str) -> list[str]:
+        """Every stored key that starts with `prefix`, sorted."""
 
 
 class FolderQuestionStore:
@@ -72,3 +76,10 @@ class FolderQuestionStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def keys_starting(self, prefix: str) -> list[str]:
+        if not self.root.exists():
+            return []
+        # Temp files of writes in progress (`.incoming-*`) are not keys: only names the key pattern allows.
+        with os.scandir(self.root) as entries:
+            return sorted(entry.name for entry in entries if entry.name.startswith(prefix) and _KEY.match(entry.name))

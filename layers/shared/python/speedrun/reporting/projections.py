@@ -68,6 +68,7 @@ class _Run:
     host: str = ""
     name: str = ""
     question_set_id: str = ""
+    question_set_version: int | None = None
     join_code: str = ""
     config: dict[str, Any] = field(default_factory=dict)
     questions: list[FrozenQuestionData] = field(default_factory=list)
@@ -86,6 +87,7 @@ def _apply_run_created(run: _Run, data: RunCreatedData, at: int) -> None:
     run.host = data["host"]
     run.name = data["name"]
     run.question_set_id = data["question_set_id"]
+    run.question_set_version = data.get("question_set_version")
     run.join_code = data.get("join_code", "")
     run.config = dict(data["config"])
     run.questions = sorted(data["questions"], key=lambda q: int(q["index"]))
@@ -194,6 +196,7 @@ def run_summary(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "host": run.host,
         "name": run.name,
         "question_set_id": run.question_set_id,
+        "question_set_version": run.question_set_version,
         "join_code": run.join_code,
         "status": _status(run),
         "config": run.config,

@@ -19,6 +19,10 @@ from speedrun.errors import NotFound
 from speedrun.reporting.projections import answer_to, participant_results, run_summary
 
 RunStatus = Literal["lobby", "running", "completed"]
+QUESTION_SET_VERSION_DESCRIPTION = (
+    "The version of the question set the run's questions were taken from; null for runs opened before sets "
+    "had versions."
+)
 
 
 class _Open(BaseModel):
@@ -63,6 +67,7 @@ class SpeedRunSummary(_Open):
     host: str = Field(description="The host's account id (Cognito `sub`): the caller.")
     name: str
     question_set_id: str
+    question_set_version: int | None = Field(default=None, description=QUESTION_SET_VERSION_DESCRIPTION)
     join_code: str
     status: RunStatus
     persisted: bool = Field(
@@ -154,6 +159,7 @@ class _Results(BaseModel):
 class HostResults(_Results):
     """The host's `results` message: who answered each question how, and the final leaderboard."""
 
+    question_set_version: int | None = Field(default=None, description=QUESTION_SET_VERSION_DESCRIPTION)
     questions: list[HostResultsQuestion]
     score: None = None
     rank: None = None
@@ -202,6 +208,8 @@ def host_results_from(summary: dict[str, Any], participants: Sequence[dict[str, 
         )
     return HostResults(
         **_run_fields(summary),
+        # Summaries persisted before sets had versions have no such key.
+        question_set_version=summary.get("question_set_version"),
         questions=questions,
         participant_count=summary["participant_count"],
         leaderboard=summary["leaderboard"],

@@ -57,6 +57,8 @@ def select_questions(
             options=list(question.options),
             correct=list(question.correct),
             explanation=question.explanation,
+            image=question.image,
+            option_images=None if question.option_images is None else list(question.option_images),
         )
         for index, question in enumerate(chosen)
     ]

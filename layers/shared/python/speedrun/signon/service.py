@@ -98,6 +98,7 @@ class SignOnService:
             host=host,
             name=request.name or question_set.name,
             question_set_id=question_set.id,
+            question_set_version=question_set.version,
             question_duration_s=request.question_duration_s,
             duration_s=request.duration_s,
             max_participants=request.max_participants,

@@ -20,4 +20,5 @@ if p.cur ~= index then
 end
 local q = cjson.decode(redis.call('HGET', K_QUESTIONS, index))
 return ok({index = index, category = q.category, text = q.text, options = q.options,
-           select_count = q.select_count, served_at = p.served_at, deadline = p.deadline})
+           select_count = q.select_count, served_at = p.served_at, deadline = p.deadline,
+           image = q.image, option_images = q.option_images})

@@ -30,6 +30,7 @@ if ARGV[2] == 'host' then
 end
 local p = load_player(ARGV[2])
 if not p or p.kicked then return fail('forbidden', 'not a participant of this speed-run') end
+state.images = meta.images
 state.participant_id = p.id
 state.participant_name = p.name
 state.next_index = p.next
@@ -40,6 +41,7 @@ state.rank = rank_of(p)
 if p.cur >= 0 and meta.status == 'running' then
   local q = cjson.decode(redis.call('HGET', K_QUESTIONS, p.cur))
   state.current_question = {index = q.index, category = q.category, text = q.text, options = q.options,
-                            select_count = q.select_count, served_at = p.served_at, deadline = p.deadline}
+                            select_count = q.select_count, served_at = p.served_at, deadline = p.deadline,
+                            image = q.image, option_images = q.option_images}
 end
 return ok(state)
