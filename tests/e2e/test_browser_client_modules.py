@@ -1335,3 +1335,509 @@ def test_join_form_checks_code_and_nickname_and_names_sign_on_refusals(page: Pag
         ],
         "links": [True, True, None, None],
     }
+
+
+# ---------- the question-set editor (editor_state.js) and images on the participant's screen ----------
+
+EDITOR = """const q = (state, index) => state.questions[index];
+const pick = (question) => ({category: question.category, text: question.text, options: question.options,
+    correct: question.correct, image: question.image, option_images: question.option_images});"""
+
+
+def test_editor_builds_a_set_from_scratch_into_the_upload_document(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        const fresh = m.newSetState();
+        let s = m.setName(fresh, "  Flags  ");
+        s = m.setQuestionField(s, 0, "category", "geography");
+        s = m.setQuestionField(s, 0, "text", "Which flag is Japan's?");
+        s = m.setOption(m.setOption(s, 0, 0, "Red disc"), 0, 1, "Blue cross");
+        s = m.toggleCorrect(s, 0, 1);
+        s = m.toggleCorrect(s, 0, 0);
+        s = m.toggleCorrect(s, 0, 1);          // ticked, then unticked
+        s = m.setImage(s, 0, "ab12.png");
+        const added = m.addOption(s, 0);
+        s = m.setOption(added, 0, 2, "Green stripe");
+        s = m.setOptionImage(s, 0, 2, "cd34.webp");
+        s = m.addQuestion(s);                  // takes the category of the one before it
+        const second = {category: q(s, 1).category, focus: s.focus, keys: s.questions.map((x) => x.key)};
+        s = m.setQuestionField(s, 1, "text", "Two of these are in Asia");
+        s = m.setOption(m.setOption(s, 1, 0, "Nepal"), 1, 1, "Peru");
+        s = m.addOption(s, 1);
+        s = m.setOption(s, 1, 2, "Laos");
+        s = m.toggleCorrect(m.toggleCorrect(s, 1, 2), 1, 0);
+        s = m.setQuestionField(s, 1, "explanation", "Peru is in South America.");
+        let full = s;
+        for (let i = 0; i < 10; i += 1) full = m.addOption(full, 1);
+        let bare = m.newSetState();
+        bare = m.removeOption(bare, 0, 0);
+        return {
+            fresh: {name: fresh.name, questions: fresh.questions.map(pick), dirty: m.isDirty(fresh),
+                    focus: fresh.focus},
+            addedFocus: added.focus,
+            second,
+            dirty: m.isDirty(s),
+            document: m.uploadDocument(s),
+            limits: [full.questions[1].options.length, bare.questions[0].options.length, m.LIMITS.maxOptions],
+            preview: m.previewQuestion(s, 0),
+            previewTwo: [m.previewQuestion(s, 1).select_count, m.previewQuestion(s, 1).option_images,
+                         m.previewQuestion(fresh, 0).select_count],
+            url: [m.imageUrl("ab12.png"), m.imageUrl(null)],
+        };""",
+    )
+    assert seen == {
+        "fresh": {
+            "name": "Untitled question set",
+            "questions": [
+                {"category": "", "text": "", "options": ["", ""], "correct": [], "image": None, "option_images": []}
+            ],
+            "dirty": False,
+            "focus": {"key": None, "control": "name"},
+        },
+        "addedFocus": {"key": 0, "control": "option:2"},
+        "second": {"category": "geography", "focus": {"key": 1, "control": "text"}, "keys": [0, 1]},
+        "dirty": True,
+        "document": {
+            "name": "Flags",
+            "questions": [
+                {
+                    "category": "geography",
+                    "text": "Which flag is Japan's?",
+                    "options": ["Red disc", "Blue cross", "Green stripe"],
+                    "correct": [0],
+                    "image": "ab12.png",
+                    "option_images": [None, None, "cd34.webp"],
+                },
+                {
+                    "category": "geography",
+                    "text": "Two of these are in Asia",
+                    "options": ["Nepal", "Peru", "Laos"],
+                    "correct": [0, 2],
+                    "explanation": "Peru is in South America.",
+                },
+            ],
+        },
+        "limits": [8, 2, 8],
+        "preview": {
+            "type": "question",
+            "index": 0,
+            "category": "geography",
+            "text": "Which flag is Japan's?",
+            "options": ["Red disc", "Blue cross", "Green stripe"],
+            "select_count": 1,
+            "image": "/images/ab12.png",
+            "option_images": [None, None, "/images/cd34.webp"],
+        },
+        "previewTwo": [2, None, 1],
+        "url": ["/images/ab12.png", None],
+    }
+
+
+def test_editor_removing_an_option_moves_the_correct_answers_and_images_with_it(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        const content = {id: "s1", version: 4, name: "Quiz", questions: [
+            {category: "c", text: "t", options: ["a", "b", "c", "d"], correct: [0, 2, 3], explanation: null,
+             image: null, option_images: ["ia", null, "ic", "id"]}]};
+        const s = m.stateFromContent(content);
+        const middle = m.removeOption(s, 0, 1);   // b: c and d move up, and stay correct
+        const first = m.removeOption(s, 0, 0);    // a (correct) goes with its tick and image
+        const last = m.removeOption(s, 0, 3);
+        return {
+            loaded: [s.setId, s.version, s.name, m.isDirty(s), pick(q(s, 0))],
+            middle: [pick(q(middle, 0)), middle.focus],
+            first: pick(q(first, 0)),
+            last: [pick(q(last, 0)), last.focus],
+        };""",
+    )
+    assert seen == {
+        "loaded": [
+            "s1",
+            4,
+            "Quiz",
+            False,
+            {
+                "category": "c",
+                "text": "t",
+                "options": ["a", "b", "c", "d"],
+                "correct": [0, 2, 3],
+                "image": None,
+                "option_images": ["ia", None, "ic", "id"],
+            },
+        ],
+        "middle": [
+            {
+                "category": "c",
+                "text": "t",
+                "options": ["a", "c", "d"],
+                "correct": [0, 1, 2],
+                "image": None,
+                "option_images": ["ia", "ic", "id"],
+            },
+            {"key": 0, "control": "option:1"},
+        ],
+        "first": {
+            "category": "c",
+            "text": "t",
+            "options": ["b", "c", "d"],
+            "correct": [1, 2],
+            "image": None,
+            "option_images": [None, "ic", "id"],
+        },
+        "last": [
+            {
+                "category": "c",
+                "text": "t",
+                "options": ["a", "b", "c"],
+                "correct": [0, 2],
+                "image": None,
+                "option_images": ["ia", None, "ic"],
+            },
+            {"key": 0, "control": "option:2"},
+        ],
+    }
+
+
+def test_editor_moves_and_deletes_questions_and_says_where_the_focus_goes(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        const three = m.stateFromContent({id: "s1", version: 1, name: "Q", questions: ["A", "B", "C"].map((text) =>
+            ({category: "c", text, options: ["x", "y"], correct: [0]}))});
+        const texts = (state) => state.questions.map((question) => question.text);
+        const down = m.moveQuestion(three, 0, 1);
+        const toEnd = m.moveQuestion(down, 1, 1);
+        const up = m.moveQuestion(three, 1, -1);
+        const unmoved = [m.moveQuestion(three, 0, -1) === three, m.moveQuestion(three, 2, 1) === three,
+                         m.moveQuestion(three, 0, 2) === three];
+        const middleGone = m.deleteQuestion(three, 1);
+        const lastGone = m.deleteQuestion(three, 2);
+        const allGone = m.deleteQuestion(m.deleteQuestion(lastGone, 0), 0);
+        const readded = m.addQuestion(allGone);
+        return {
+            down: [texts(down), down.focus], toEnd: [texts(toEnd), toEnd.focus], up: [texts(up), up.focus], unmoved,
+            middleGone: [texts(middleGone), middleGone.focus], lastGone: [texts(lastGone), lastGone.focus],
+            allGone: [allGone.questions.length, allGone.focus], readded: [readded.questions[0].key, readded.focus],
+            dirty: [m.isDirty(three), m.isDirty(down), m.isDirty(m.focused(down)), m.focused(down).focus],
+        };""",
+    )
+    assert seen == {
+        "down": [["B", "A", "C"], {"key": 0, "control": "move-down"}],
+        "toEnd": [["B", "C", "A"], {"key": 0, "control": "move-up"}],
+        "up": [["B", "A", "C"], {"key": 1, "control": "move-down"}],
+        "unmoved": [True, True, True],
+        "middleGone": [["A", "C"], {"key": 2, "control": "heading"}],
+        "lastGone": [["A", "B"], {"key": 1, "control": "heading"}],
+        "allGone": [0, {"key": None, "control": "add-question"}],
+        "readded": [3, {"key": 3, "control": "category"}],
+        "dirty": [False, True, True, None],
+    }
+
+
+def test_editor_shows_the_servers_problems_at_the_fields_they_name(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        const content = {id: "s1", version: 2, name: "Q", questions: ["A", "B"].map((text) =>
+            ({category: "c", text, options: ["x", "y"], correct: [0]}))};
+        const sent = m.stateFromContent(content);
+        // the host moved question 1 down while the save was on its way: problems follow the questions sent
+        const now = m.moveQuestion(sent, 0, 1);
+        const refusal = {status: 400, message: "The question set is invalid.", details: [
+            {question: 1, field: "correct", reason: "at least one correct option is required"},
+            {question: 1, field: "options[1]", reason: "must not be empty"},
+            {question: 2, field: "option_images[0]", reason: "names no stored image"},
+            {question: 2, field: "text", reason: "must not be empty"},
+            {question: 2, field: "question", reason: "give either 'text' or 'question', not both"},
+            {question: 9, field: "text", reason: "a question the editor no longer has"},
+            {field: "name", reason: "must be at most 100 characters (has 101)"},
+            {field: "questions", reason: "at most 500 questions"},
+            "plain words",
+        ]};
+        const s = m.withProblems(now, refusal, sent);
+        const slots = ["text", "question", "category", "explanation", "image", "options", "correct", "options[3]",
+                       "option_images[2]", "option_images", "unknown", undefined].map(m.slotOf);
+        const typed = m.setQuestionField(s, 0, "text", "B again");
+        const ticked = m.toggleCorrect(s, 1, 1);
+        const optionTyped = m.setOption(s, 1, 1, "z");
+        const renamed = m.setName(s, "Short");
+        const moved = m.moveQuestion(s, 0, 1);
+        const deleted = m.deleteQuestion(s, 1);
+        const image = m.withUploadProblems(s, 0, "image", {status: 400, message: "Bad image",
+            details: [{field: "image", reason: "is not a PNG, JPEG, WebP or GIF image"}]});
+        const tooLarge = m.withUploadProblems(s, 1, "option:1", {status: 413, message: "HTTP 413"});
+        const saved = m.savedState(s, {id: "s1", name: "Q", version: 3, question_count: 2}, s);
+        return {
+            focus: s.focus,
+            movedKey: m.questionProblems(s, 0), stayedKey: m.questionProblems(s, 1),
+            name: m.nameProblems(s), set: s.problems.set, slots,
+            summary: m.problemSummary(s),
+            typed: m.questionProblems(typed, 1), ticked: m.questionProblems(ticked, 0),
+            optionTyped: m.questionProblems(optionTyped, 0), renamed: m.nameProblems(renamed),
+            movedSummary: m.problemSummary(moved).map((line) => [line.text.split(/[,:]/)[0], line.focus.key]),
+            deleted: [Object.keys(deleted.problems.questions), m.problemSummary(deleted).length],
+            image: [m.questionProblems(image, 1).image, image.focus],
+            tooLarge: [m.questionProblems(tooLarge, 0)["option:1"], tooLarge.focus],
+            saved: [saved.version, m.isDirty(saved), m.problemSummary(saved)],
+            untouched: m.withProblems(sent, {status: 400, message: "x"}).problems,
+        };""",
+    )
+    assert seen["focus"] == {"key": None, "control": "problems"}
+    # Key 0 (question 1 when sent) is second on screen now, key 1 (question 2 when sent) first.
+    assert seen["movedKey"] == {
+        "correct": ["at least one correct option is required"],
+        "option:1": ["must not be empty"],
+    }
+    assert seen["stayedKey"] == {
+        "option:0": ["names no stored image"],
+        "text": ["must not be empty"],
+        "question": ["give either 'text' or 'question', not both"],
+    }
+    assert seen["name"] == ["must be at most 100 characters (has 101)"]
+    assert seen["set"] == [
+        {"question": 9, "field": "text", "reason": "a question the editor no longer has"},
+        {"question": None, "field": "name", "reason": "must be at most 100 characters (has 101)"},
+        {"question": None, "field": "questions", "reason": "at most 500 questions"},
+        {"question": None, "field": None, "reason": "plain words"},
+    ]
+    assert seen["slots"] == [
+        "text",
+        "question",
+        "category",
+        "explanation",
+        "image",
+        "options",
+        "correct",
+        "option:3",
+        "option:2",
+        "options",
+        "question",
+        "question",
+    ]
+    assert seen["summary"] == [
+        {
+            "text": "Question 9, text: a question the editor no longer has",
+            "focus": {"key": None, "control": "problems"},
+        },
+        {"text": "Set name: must be at most 100 characters (has 101)", "focus": {"key": None, "control": "name"}},
+        {"text": "questions: at most 500 questions", "focus": {"key": None, "control": "problems"}},
+        {"text": "plain words", "focus": {"key": None, "control": "problems"}},
+        {"text": "Question 1, option 1: names no stored image", "focus": {"key": 1, "control": "option:0"}},
+        {"text": "Question 1, question text: must not be empty", "focus": {"key": 1, "control": "text"}},
+        {
+            "text": "Question 1: give either 'text' or 'question', not both",
+            "focus": {"key": 1, "control": "heading"},
+        },
+        {
+            "text": "Question 2, correct answers: at least one correct option is required",
+            "focus": {"key": 0, "control": "correct:0"},
+        },
+        {"text": "Question 2, option 2: must not be empty", "focus": {"key": 0, "control": "option:1"}},
+    ]
+    # An edit takes away the problems of what it changed, and only those.
+    assert seen["typed"] == {
+        "option:0": ["names no stored image"],
+        "question": ["give either 'text' or 'question', not both"],
+    }
+    assert seen["ticked"] == {"option:1": ["must not be empty"]}
+    assert seen["optionTyped"] == {"correct": ["at least one correct option is required"]}
+    assert seen["renamed"] == []
+    set_lines = [["Question 9", None], ["Set name", None], ["questions", None], ["plain words", None]]
+    assert seen["movedSummary"] == set_lines + [["Question 1", 0]] * 2 + [["Question 2", 1]] * 3
+    assert seen["deleted"] == [["1"], 7]
+    assert seen["image"] == [["is not a PNG, JPEG, WebP or GIF image"], {"key": 1, "control": "image"}]
+    assert seen["tooLarge"] == [["the image is too large"], {"key": 0, "control": "option-image:1"}]
+    assert seen["saved"] == [3, False, []]
+    assert seen["untouched"] == {"set": [], "questions": {}}
+
+
+def test_editor_edits_made_while_saving_stay_unsaved(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        const sent = m.setQuestionField(m.newSetState(), 0, "text", "Q1");
+        const meanwhile = m.setName(sent, "Renamed meanwhile");
+        const created = {id: "s9", name: "Untitled question set", version: 1, question_count: 1};
+        const kept = m.savedState(meanwhile, created, sent);
+        const clean = m.savedState(sent, {...created, name: "Named by server"}, sent);
+        return {kept: [kept.setId, kept.version, kept.name, m.isDirty(kept)],
+                clean: [clean.setId, clean.name, m.isDirty(clean)]};""",
+    )
+    assert seen == {
+        "kept": ["s9", 1, "Renamed meanwhile", True],
+        "clean": ["s9", "Named by server", False],
+    }
+
+
+def test_participant_prefetches_the_run_images_listed_by_state_and_started(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const images = ["/images/a.png", "/images/b.webp"];
+        return [
+            m.runImages({...running(0), images}),
+            m.runImages({type: "started", question_count: 2, images: [...images, 7, "", null]}),
+            m.runImages({type: "started", question_count: 2}),
+            m.runImages({...question(0), images}),
+            // a question push with its image changes nothing else in the state
+            play(s0, [running(0), {...question(0), image: "/images/a.png", option_images: [null, "/images/b.webp"]}])
+                .question.image,
+        ];""",
+    )
+    assert seen == [
+        ["/images/a.png", "/images/b.webp"],
+        ["/images/a.png", "/images/b.webp"],
+        [],
+        [],
+        "/images/a.png",
+    ]
+
+
+def test_question_view_draws_the_image_and_option_images_with_text_only(page: Page) -> None:
+    seen = run_module(
+        page,
+        "question_view.js",
+        """const parts = m.questionViewParts();
+        let chosen = null;
+        m.drawQuestion(parts, {index: 0, category: "<b>c</b>", text: "<img src=x onerror=alert(1)>", select_count: 1,
+            options: ["a", "b"], image: "/images/q.png", option_images: [null, "/images/o.gif"]},
+            {onChoose: (index) => { chosen = index; }});
+        const buttons = [...parts.options.children];
+        buttons[1].click();
+        const drawn = {
+            image: [parts.image.hidden, parts.image.querySelector("img").getAttribute("src"),
+                    parts.image.querySelector("img").alt],
+            text: [parts.text.textContent, parts.text.children.length, parts.category.textContent],
+            options: buttons.map((button) => [button.className, button.querySelector(".option-text").textContent,
+                (button.querySelector(".option-image") || {}).alt || null, button.getAttribute("aria-pressed")]),
+            optionImage: buttons[1].querySelector("img").getAttribute("src"),
+            chosen,
+        };
+        m.drawQuestion(parts, {index: 1, category: "", text: "Pick two", select_count: 2, options: ["a", "b", "c"]},
+            {selected: new Set([2])});
+        const plain = {image: [parts.image.hidden, parts.image.children.length], category: parts.category.hidden,
+            pressed: [...parts.options.children].map((button) => button.getAttribute("aria-pressed")),
+            hint: parts.hint.textContent, multi: parts.options.classList.contains("multi")};
+        return {drawn, plain};""",
+    )
+    assert seen == {
+        "drawn": {
+            "image": [False, "/images/q.png", "Question image"],
+            "text": ["<img src=x onerror=alert(1)>", 0, "<b>c</b>"],
+            "options": [
+                ["option", "a", None, None],
+                ["option with-image", "b", "Image of option 2", None],
+            ],
+            "optionImage": "/images/o.gif",
+            "chosen": 1,
+        },
+        "plain": {
+            "image": [True, 0],
+            "category": True,
+            "pressed": ["false", "false", "true"],
+            "hint": f"Pick 2 answers, then submit. Keys 1{EN_DASH}3 select.",
+            "multi": True,
+        },
+    }
+
+
+def test_editor_draws_every_control_labelled_and_moves_the_focus(page: Page, web_origin: str) -> None:
+    browser = page.context.browser
+    assert browser is not None
+    editor_page = browser.new_page()  # its own context, closed with it
+    # The host page's markup (its script finds no config.json here and stops; the markup stays).
+    editor_page.goto(f"{web_origin}/index.html")
+    seen = editor_page.evaluate(
+        """async () => {
+        const render = await import('/js/editor_render.js');
+        const m = await import('/js/editor_state.js');
+        for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== "screen-editor";
+        const calls = [];
+        const handlers = new Proxy({}, {get: (_, name) => (...args) => calls.push([name, ...args])});
+        let s = m.stateFromContent({id: "s1", version: 3, name: "Quiz", questions: [
+            {category: "c", text: "<b>first</b>", options: ["a", "b"], correct: [0], image: "k1.png"},
+            {category: "c", text: "second", options: Array.from({length: 8}, (_, i) => `o${i}`), correct: [1, 2],
+             option_images: [null, "k2.png"]}]});
+        s = m.withProblems(s, {status: 400, details: [{question: 2, field: "options[1]", reason: "too long"},
+                                                       {field: "name", reason: "too long"}]});
+        render.renderEditor(s, handlers);
+        const screen = document.getElementById("screen-editor");
+        const controls = [...screen.querySelectorAll("input, textarea, button, select")];
+        const unlabelled = controls.filter((node) => !(node.labels && node.labels.length)
+            && !node.getAttribute("aria-label") && !node.textContent.trim()).map((node) => node.outerHTML);
+        const button = (label) => screen.querySelector(`button[aria-label="${label}"]`);
+        const afterProblems = document.activeElement.id;
+        const option = document.getElementById("q1-option-1");
+        const described = option.getAttribute("aria-describedby").split(" ")
+            .map((id) => document.getElementById(id).textContent);
+        button("Move question 2 up").click();
+        render.renderEditor(m.addQuestion(s, 0), handlers);
+        const afterAdd = document.activeElement.id;
+        render.renderEditor(m.focused(m.toggleCorrect(s, 0, 1)), handlers);
+        render.applyFocus({key: 0, control: "correct:1"});
+        const afterTick = [document.activeElement.id, document.activeElement.checked];
+        render.renderEditor(m.focused(s), handlers);
+        button("Preview question 2").focus();
+        render.showPreview(s, 1, button("Preview question 2"));
+        const dialog = document.getElementById("editor-preview");
+        const preview = {open: dialog.open, text: dialog.querySelector(".question-text").textContent,
+            progress: dialog.querySelector(".eyebrow").textContent,
+            disabled: [...dialog.querySelectorAll(".option")].every((node) => node.disabled),
+            optionImage: dialog.querySelector(".option-image").getAttribute("src"),
+            hint: dialog.querySelector(".question-view .muted").textContent};
+        dialog.close();
+        return {
+            unlabelled, afterProblems, described, calls, afterAdd, afterTick, preview,
+            count: controls.length,
+            title: [document.getElementById("editor-title").textContent,
+                    document.getElementById("editor-version").textContent],
+            name: [document.getElementById("editor-name").value,
+                   document.getElementById("editor-name").getAttribute("aria-invalid"),
+                   document.getElementById("editor-name-problems").textContent],
+            summary: [...document.querySelectorAll("#editor-problems li")].map((li) => li.textContent),
+            disabled: ["Move question 1 up", "Move question 2 down", "Add an option to question 2",
+                       "Remove question 1, option 1", "Move question 1 down"].map((label) => button(label).disabled),
+            firstText: [document.getElementById("q0-text").value, screen.querySelectorAll("#q0-text b").length],
+            images: [...screen.querySelectorAll("img")].map((img) => [img.alt, img.getAttribute("src")]),
+        };
+    }"""
+    )
+    editor_page.close()
+    assert seen["unlabelled"] == []
+    assert seen["count"] > 40
+    assert seen["afterProblems"] == "editor-problems"
+    assert seen["described"] == ["2 / 200", "too long"]
+    assert seen["calls"] == [["onMove", 1, -1]]
+    assert seen["afterAdd"] == "q2-text"  # the new question (key 2) takes the category of question 1
+    assert seen["afterTick"] == ["q0-correct-1", True]
+    assert seen["preview"] == {
+        "open": True,
+        "text": "second",
+        "progress": "Question 2 of 2",
+        "disabled": True,
+        "optionImage": "/images/k2.png",
+        "hint": f"Pick 2 answers, then submit. Keys 1{EN_DASH}8 select.",
+    }
+    assert seen["title"] == ["Edit question set", "Version 3"]
+    assert seen["name"] == ["Quiz", "true", "too long"]
+    assert seen["summary"] == ["Set name: too long", "Question 2, option 2: too long"]
+    assert seen["disabled"] == [True, True, True, True, False]
+    assert seen["firstText"] == ["<b>first</b>", 0]
+    assert seen["images"] == [
+        ["Image of question 1", "/images/k1.png"],
+        ["Image of question 2, option 2", "/images/k2.png"],
+    ]

@@ -1,5 +1,5 @@
-// Draws the host dashboard: the run list, the question sets (table and picker), the categories of
-// the picked set with the question-count field, and an upload's problems. DOM only: what the rows
+// Draws the host dashboard: the run list, the question sets (table with their actions, and picker), the
+// categories of the picked set with the question-count field, and an upload's problems. DOM only: what the rows
 // say comes from runs.js, format.js and host_forms.js; host_dashboard.js loads and sends.
 import { byId, el } from "./dom.js";
 import { formatCategories, formatTimestamp } from "./format.js";
@@ -41,33 +41,44 @@ export function renderRuns(runs, hasMore, { hasToken, onReopen, onResults }) {
   byId("runs-more").hidden = !hasMore;
 }
 
-/** The question sets: the table (each row's *Use* calls `onPick(set.id)`) and the create form's picker. */
-export function renderSets(sets, hasMore, onPick) {
+function setActions(set, { onPick, onEdit, onDuplicate, onDelete }) {
+  const action = (text, label, onclick, extra = "") => {
+    const classes = `secondary small ${extra}`.trim();
+    return el("button", { type: "button", class: classes, text, "aria-label": label, onclick: () => onclick(set) });
+  };
+  return el(
+    "div",
+    { class: "row-actions" },
+    action("Use", `Create a speed-run from ${set.name}`, (chosen) => onPick(chosen.id)),
+    action("Edit", `Edit ${set.name}`, onEdit),
+    action("Duplicate", `Duplicate ${set.name}`, onDuplicate),
+    action("Delete", `Delete ${set.name}`, onDelete, "danger-text"),
+  );
+}
+
+/**
+ * The question sets: the table (each row's *Use* calls `onPick(set.id)`, *Edit*, *Duplicate* and
+ * *Delete* `onEdit(set)`, `onDuplicate(set)`, `onDelete(set)`) and the create form's picker.
+ */
+export function renderSets(sets, hasMore, actions) {
   const body = byId("sets-body");
   body.replaceChildren(
     ...sets.map((set) =>
       el(
         "tr",
-        {},
+        { dataset: { setId: set.id } },
         el("td", { text: set.name }),
         el("td", { class: "num", text: set.question_count }),
         el("td", { text: formatCategories(set.categories) }),
-        el("td", { text: formatTimestamp(set.created_at) }),
-        el(
-          "td",
-          {},
-          el("button", {
-            type: "button",
-            class: "secondary small",
-            text: "Use",
-            "aria-label": `Create a speed-run from ${set.name}`,
-            onclick: () => onPick(set.id),
-          }),
-        ),
+        el("td", { class: "num", text: set.version ?? 1 }),
+        el("td", { text: formatTimestamp(set.updated_at || set.created_at) }),
+        el("td", {}, setActions(set, actions)),
       ),
     ),
   );
-  if (!sets.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "empty", text: "No question sets yet: upload one." })));
+  if (!sets.length) {
+    body.append(el("tr", {}, el("td", { colspan: 6, class: "empty", text: "No question sets yet: upload one or write one." })));
+  }
   byId("sets-more").hidden = !hasMore;
 
   const select = byId("create-set");

@@ -1,4 +1,5 @@
-// Small DOM helpers: build elements without innerHTML (server text is never parsed as HTML).
+// Small DOM helpers: build elements without innerHTML (server text is never parsed as HTML), show a
+// screen, announce, ask for confirmation in the page.
 
 /**
  * el("button", {class: "primary", type: "button", onclick: fn}, "Start") -> <button>.
@@ -55,4 +56,22 @@ export function announce(region, message, tone = "info") {
   region.textContent = message;
   region.dataset.tone = tone;
   region.hidden = !message;
+}
+
+/**
+ * Asks `message` in the page's own `<dialog id="confirm-dialog">` (not `window.confirm`: it is styled,
+ * labelled and keyboard-usable like the page). Resolves true when the `confirm` button is pressed,
+ * false on *Cancel* or Escape; *Cancel* has the focus first.
+ */
+export function confirmInPage({ title, message, confirm }) {
+  const dialog = byId("confirm-dialog");
+  byId("confirm-title").textContent = title;
+  byId("confirm-message").textContent = message;
+  byId("confirm-ok").textContent = confirm;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+    byId("confirm-cancel").focus();
+  });
 }

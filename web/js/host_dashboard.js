@@ -1,10 +1,12 @@
 // The host dashboard's I/O: loads the question sets and the host's runs (page by page), uploads a set,
-// creates a run, and opens a listed run (reopen a live one, or its durable results). What the forms
-// accept is host_forms.js, the runs built host_state.js; drawing is dashboard_render.js. The page
-// (host.js) owns the open run: this module hands it over through `page`.
+// opens the editor on a new or a listed set (editor.js), duplicates and deletes sets, creates a run,
+// and opens a listed run (reopen a live one, or its durable results). What the forms accept is
+// host_forms.js, the runs built host_state.js; drawing is dashboard_render.js. The page (host.js) owns
+// the open run: this module hands it over through `page`.
 import { ApiError, apiJson } from "./api.js";
 import { currentIdToken } from "./auth.js";
-import { announce, byId } from "./dom.js";
+import { announce, byId, confirmInPage, showScreen } from "./dom.js";
+import { openNewSet, openSet, wireEditor } from "./editor.js";
 import {
   chosenCategoryBoxes,
   clearUploadProblems,
@@ -92,11 +94,70 @@ async function loadSets(fromStart) {
     const reply = await apiJson(`/api/question-sets${pageQuery(fromStart, setsCursor)}`, { token });
     sets = fromStart ? reply.items || [] : sets.concat(reply.items || []);
     setsCursor = reply.next_cursor || null;
-    renderSets(sets, Boolean(setsCursor), pickSet);
+    drawSets();
   } catch (error) {
     page.apiError(error);
   }
   return undefined;
+}
+
+function drawSets() {
+  renderSets(sets, Boolean(setsCursor), { onPick: pickSet, onEdit: editSet, onDuplicate: duplicateSet, onDelete: deleteSet });
+}
+
+function setPath(set, tail = "") {
+  return `/api/question-sets/${encodeURIComponent(set.id)}${tail}`;
+}
+
+async function editSet(set) {
+  try {
+    await openSet(set.id);
+  } catch (error) {
+    page.apiError(error, byId("sets-status"));
+  }
+}
+
+/** A copy of `set` (the server names it "<name> (copy)"), listed at once. */
+async function duplicateSet(set) {
+  const status = byId("sets-status");
+  try {
+    const copy = await apiJson(setPath(set, "/copy"), { method: "POST", token: currentIdToken() });
+    await loadSets(true);
+    announce(status, `Duplicated "${set.name}" as "${copy.name}".`, "ok");
+  } catch (error) {
+    page.apiError(error, status);
+  }
+}
+
+/** Deletes `set` once the host confirms in the page; runs already created from it keep their questions. */
+async function deleteSet(set) {
+  const status = byId("sets-status");
+  const confirmed = await confirmInPage({
+    title: "Delete this question set?",
+    message: `"${set.name}" will be gone for good. Speed-runs already created from it keep their questions and results.`,
+    confirm: "Delete set",
+  });
+  if (!confirmed) return;
+  try {
+    await apiJson(setPath(set), { method: "DELETE", token: currentIdToken() });
+    if (byId("create-set").value === set.id) {
+      byId("create-set").value = "";
+      renderCategories(undefined);
+    }
+    await loadSets(true);
+    announce(status, `Deleted "${set.name}".`, "ok");
+    byId("sets-title").focus(); // its row, and the button pressed, are gone
+  } catch (error) {
+    page.apiError(error, status);
+  }
+}
+
+/** Back from the editor: the lists again, and the set just saved picked for a run. */
+async function closeEditor(savedSetId) {
+  showScreen("screen-dashboard");
+  await loadDashboard();
+  const saved = sets.find((set) => set.id === savedSetId);
+  if (saved) pickSet(saved.id, saved);
 }
 
 async function onUpload(event) {
@@ -180,6 +241,8 @@ async function onCreate(event) {
  */
 export function wireDashboard(hostPage) {
   page = hostPage;
+  wireEditor({ apiError: hostPage.apiError, close: closeEditor });
+  byId("new-set").addEventListener("click", openNewSet);
   byId("upload-form").addEventListener("submit", onUpload);
   byId("upload-file").addEventListener("change", clearUploadProblems);
   byId("create-form").addEventListener("submit", onCreate);

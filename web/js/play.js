@@ -2,7 +2,7 @@
 // WebSocket. The token lives in sessionStorage, so a reload or a network drop reconnects and `sync`s.
 // What each server message means is decided by play_state.js (pure), how a question behaves by
 // play_question.js (pure), and play_render.js draws; this module holds the page's state, runs the
-// countdown and does the I/O.
+// countdown and does the I/O (including fetching the run's images ahead, during the lobby).
 import { apiJson } from "./api.js";
 import { serverClock } from "./clock.js";
 import { serverReachable } from "./config.js";
@@ -30,6 +30,7 @@ import {
   finishedState,
   initialPlayState,
   playErrorReaction,
+  runImages,
   screenChange,
   takeOutbox,
 } from "./play_state.js";
@@ -130,8 +131,22 @@ async function checkRefused() {
   leave("You cannot rejoin this run: the host removed you, or the run is over.");
 }
 
+/** The run's images, fetched once each while the lobby waits: a slow connection downloads them before any clock runs. */
+const prefetched = new Map();
+
+function prefetchImages(urls) {
+  for (const url of urls) {
+    if (prefetched.has(url)) continue;
+    const image = new Image();
+    image.decoding = "async";
+    image.src = url;
+    prefetched.set(url, image); // held: not collected before it has loaded
+  }
+}
+
 function onMessage(message, action) {
   serverClock.observeMessage(message);
+  prefetchImages(runImages(message));
   if (message.type === "message") return appendChat(message, play.participantId || session.participant_id);
   if (message.type === "error") return onError(message, action);
   commit(applyPlayMessage(play, message));

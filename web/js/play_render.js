@@ -3,7 +3,8 @@
 // play_state.js and play_question.js; play.js decides when to draw and does the I/O.
 import { announce, byId, el, showScreen } from "./dom.js";
 import { formatElapsed, formatPoints, formatRank } from "./format.js";
-import { feedbackText, picksMany, questionHint, questionProgress, readyToSubmit, reviewQuestion } from "./play_question.js";
+import { feedbackText, picksMany, questionProgress, readyToSubmit, reviewQuestion } from "./play_question.js";
+import { drawQuestion } from "./question_view.js";
 import { renderLeaderboard, renderRecentNames } from "./views.js";
 
 /** Panels that only make sense while connected to a run. */
@@ -57,38 +58,23 @@ export function renderStatus(play, highlightId) {
 
 /** A question screen; each option calls `onChoose(optionIndex)`. */
 export function renderQuestion(question, controls, questionCount, onChoose) {
-  const many = picksMany(question);
   byId("question-progress").textContent = questionProgress(question, questionCount);
-  byId("question-category").textContent = question.category || "";
-  byId("question-category").hidden = !question.category;
-  byId("question-text").textContent = question.text;
-  byId("question-hint").textContent = questionHint(question);
-  const options = byId("options");
-  options.classList.toggle("multi", many);
-  options.replaceChildren(
-    ...question.options.map((text, optionIndex) =>
-      el(
-        "button",
-        {
-          type: "button",
-          class: "option",
-          dataset: { index: optionIndex },
-          "aria-pressed": many ? String(controls.selected.has(optionIndex)) : null,
-          onclick: () => onChoose(optionIndex),
-        },
-        el("span", { class: "option-key", "aria-hidden": "true", text: optionIndex + 1 }),
-        el("span", { class: "option-text", text }),
-      ),
-    ),
-  );
+  const parts = {
+    category: byId("question-category"),
+    image: byId("question-image"),
+    text: byId("question-text"),
+    hint: byId("question-hint"),
+    options: byId("options"),
+  };
+  drawQuestion(parts, question, { selected: controls.selected, onChoose });
   const submit = byId("submit-answer");
-  submit.hidden = !many;
+  submit.hidden = !picksMany(question);
   submit.disabled = !readyToSubmit(question, controls.selected);
   byId("feedback").hidden = true;
   byId("next-question").hidden = true;
   byId("countdown-alert").textContent = "";
   showScreen("screen-question");
-  options.querySelector("button").focus();
+  parts.options.querySelector("button").focus();
 }
 
 /** A multi-answer question's toggled options. */

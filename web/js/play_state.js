@@ -9,8 +9,8 @@
 // last `answer_result` (which is then only recorded), and boards that arrive after `completed` are
 // older than its final one.
 //
-// Also what the page redraws (`screenChange`), how it meets an `error` reply, and what the tab keeps
-// of a finished run.
+// Also what the page redraws (`screenChange`), how it meets an `error` reply, what the tab keeps of a
+// finished run, and which images to fetch ahead (`runImages`).
 import { boardOf, isRunStatus } from "./protocol.js";
 
 export const RECENT_NAMES = 10;
@@ -208,6 +208,15 @@ export function applyPlayMessage(state, message) {
     default:
       return state;
   }
+}
+
+/**
+ * The image URLs a `state` or `started` message lists (`images`: every image of the run, protocol.md),
+ * for the page to fetch while the lobby waits; none for other messages.
+ */
+export function runImages(message) {
+  if (message.type !== "state" && message.type !== "started") return [];
+  return Array.isArray(message.images) ? message.images.filter((url) => typeof url === "string" && url) : [];
 }
 
 /** "Next question" / "See the leaderboard" after the feedback of the question on screen. */
