@@ -35,6 +35,8 @@ def _iso_utc(value: str) -> str:
 IsoTime = Annotated[StrictStr, AfterValidator(_iso_utc)]
 Count = Annotated[StrictInt, Field(ge=0)]
 Outcome = Literal["correct", "incorrect", "timeout"]
+ImageUrl = Annotated[StrictStr, Field(pattern=r"^/images/[0-9a-f]{64}\.(?:png|jpg|webp|gif)$")]
+"""docs/engine.md, Frames: an image's URL is its content-hash key under /images/."""
 
 
 class _Frame(BaseModel):
@@ -72,6 +74,9 @@ class QuestionFrame(_Frame):
     select_count: Annotated[StrictInt, Field(ge=1)]
     served_at: IsoTime
     deadline: Count
+    # only on questions with images (docs/engine.md, Frames)
+    image: ImageUrl | None = None
+    option_images: list[ImageUrl | None] | None = None
 
 
 class StateFrame(_Frame):
@@ -97,6 +102,8 @@ class StateFrame(_Frame):
     elapsed_ms: Count | None = None
     finished: StrictBool | None = None
     current_question: QuestionFrame | None = None
+    images: list[ImageUrl] | None = None
+    """The run's image URLs for prefetching (docs/engine.md, Frames)."""
 
 
 class JoinedItem(_Part):
@@ -132,6 +139,8 @@ class StartedFrame(_Frame):
     ends_at: IsoTime
     question_count: Count
     question_duration_s: Count
+    images: list[ImageUrl]
+    """The run's image URLs for prefetching (docs/engine.md, Frames)."""
 
 
 class AnswerResultFrame(_Frame):

@@ -13,6 +13,7 @@ from speedrun.manifest import image_url
 from tests.support.engine_harness import EngineWorld, make_questions
 from tests.support.engine_rules import frames_of, start_run
 from tests.support.engine_rules_world import rules_sqs, rules_world  # noqa: F401 (the fixtures `sqs` and `world`)
+from tests.support.protocol_messages import validate_server_frame
 
 
 def _key(n: int) -> str:
@@ -42,6 +43,8 @@ def test_the_question_push_carries_image_urls_and_a_plain_question_carries_none(
     world.send(player, "answer", index=1, selected=[1])
     third = world.send(player, "question", index=2)
     assert "image" not in third and "option_images" not in third
+    for frame in (first, second, third):
+        validate_server_frame(frame)  # the frame models allow the image fields, as URLs only
 
 
 def test_the_run_image_list_comes_with_state_in_the_lobby_and_with_started(world: EngineWorld) -> None:
@@ -52,7 +55,10 @@ def test_the_run_image_list_comes_with_state_in_the_lobby_and_with_started(world
     assert (lobby_state["type"], lobby_state["status"]) == ("state", "lobby")
     assert lobby_state["images"] == expected
     assert "images" not in world.send(host, "sync")  # the host's screen shows no questions
-    assert world.send(host, "start")["images"] == expected
+    started = world.send(host, "start")
+    assert started["images"] == expected
+    validate_server_frame(started)
+    validate_server_frame(lobby_state)
     assert [frame["images"] for frame in frames_of(world, player, "started")] == [expected]
     world.send(player, "question", index=0)
     assert world.send(player, "sync")["current_question"]["image"] == image_url(_key(1))
