@@ -179,7 +179,10 @@ def test_an_ambiguous_bare_name_asks_for_the_path(store: FolderImageStore) -> No
 @pytest.mark.parametrize(
     ("files", "reason"),
     [
-        ({"red.png": png()}, "exactly one .json, .csv or .xlsx set file (found: none)"),
+        (
+            {"red.png": png()},
+            "not an Excel workbook (no xl/workbook.xml), and not a bundle: a bundle holds exactly one",
+        ),
         ({"a.json": b"{}", "b.csv": b"x"}, "exactly one .json, .csv or .xlsx set file (found: a.json, b.csv)"),
         ({"set.json": b"{}", "huge.png": bytes(MAX_IMAGE_BYTES + 1)}, f"at most {MAX_IMAGE_BYTES}"),
         ({"set.json": b"{}", **{f"{n}.png": b"" for n in range(MAX_BUNDLE_ENTRIES)}}, "at most 1000 files"),

@@ -74,8 +74,13 @@ def _open_bundle(content: bytes) -> Upload:
         entries = [entry for entry in archive.infolist() if _is_content(entry)]
         _check_directory(entries)
         set_entries = [entry for entry in entries if entry.filename.casefold().endswith(SET_FILE_SUFFIXES)]
-        if len(set_entries) != 1:
-            found = ", ".join(entry.filename for entry in set_entries) or "none"
+        if not set_entries:
+            raise _bundle_problem(
+                f"not an Excel workbook (no {WORKBOOK_PART}), and not a bundle: a bundle holds exactly one .json, "
+                ".csv or .xlsx set file (found: none)"
+            )
+        if len(set_entries) > 1:
+            found = ", ".join(entry.filename for entry in set_entries)
             raise _bundle_problem(f"a bundle holds exactly one .json, .csv or .xlsx set file (found: {found})")
         (set_entry,) = set_entries
         try:
@@ -105,7 +110,7 @@ def _check_directory(entries: list[zipfile.ZipInfo]) -> None:
 
 
 def _bundle_problem(reason: str) -> BadRequest:
-    return BadRequest(f"cannot use the bundle: {reason}", details=[Problem(field="file", reason=reason).as_detail()])
+    return BadRequest(f"cannot use the zip: {reason}", details=[Problem(field="file", reason=reason).as_detail()])
 
 
 class UploadImages:
