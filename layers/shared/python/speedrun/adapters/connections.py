@@ -111,7 +111,8 @@ class _Outcome(Enum):
     RETRYABLE = "retryable"
 
 
-def encode_message(message: dict[str, Any]) -> bytes:
+def encode_message(message: Any) -> bytes:
+    """A frame (or any JSON value in one) as the bytes sent: compact UTF-8."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -6,7 +6,7 @@ Times are epoch milliseconds, except fields named `*_at`, which are ISO-8601 (pr
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from speedrun.adapters.connections import encode_message
 from speedrun.clock import iso_from_ms
@@ -26,7 +26,7 @@ HOST_LIST_BUDGET_BYTES = 56 * 1024
 of a frame stay under MESSAGE_LIMIT_BYTES. A list over its budget is cut to its longest prefix that
 fits; `participant_count` in the same frame tells the client how many there are in all."""
 _ENTRY_BYTES_AT_MOST = 256
-"""No board entry or participant summary encodes larger (names are at most 24 characters)."""
+"""No board entry, participant summary or image URL encodes larger (names are at most 24 characters)."""
 IMAGE_LIST_BUDGET_BYTES = 24 * 1024
 """Room for a run's image list in `state` and `started` (about 300 URLs): a participant's `state` also
 carries the top 10 and a question, well under MESSAGE_LIMIT_BYTES. The list is in order of first use,
@@ -37,7 +37,10 @@ def _iso(ms: int | None) -> str | None:
     return iso_from_ms(ms) if ms else None
 
 
-def within_budget(items: list[dict[str, Any]], budget_bytes: int = HOST_LIST_BUDGET_BYTES) -> list[dict[str, Any]]:
+_Item = TypeVar("_Item")
+
+
+def within_budget(items: list[_Item], budget_bytes: int = HOST_LIST_BUDGET_BYTES) -> list[_Item]:
     """The longest prefix of `items` whose JSON array fits in `budget_bytes`."""
     if len(items) * _ENTRY_BYTES_AT_MOST <= budget_bytes:
         return items
@@ -114,13 +117,7 @@ def image_list(questions: list[dict[str, Any]]) -> list[str]:
         for key in [question.get("image"), *(question.get("option_images") or [])]:
             if key:
                 keys.setdefault(key)
-    urls = [image_url(key) for key in keys]
-    used = 2
-    for count, url in enumerate(urls):
-        used += len(json.dumps(url)) + 1
-        if used > IMAGE_LIST_BUDGET_BYTES:
-            return urls[:count]
-    return urls
+    return within_budget([image_url(key) for key in keys], IMAGE_LIST_BUDGET_BYTES)
 
 
 def run_images(reply: dict[str, Any]) -> list[str]:
