@@ -88,15 +88,6 @@ def test_a_stored_key_is_used_as_it_is_and_an_unknown_one_is_a_problem(store: Fo
     assert parsed.questions[0].image == checked.key
 
 
-def test_known_keys_are_not_looked_up(store: FolderImageStore) -> None:
-    """A replaced set keeps the images its current version uses without a lookup per image."""
-    key = "a" * 64 + ".png"
-    parsed = parse_question_set(
-        set_file(question(image=key)), images=UploadImages({}, store, known_keys=frozenset({key}))
-    )
-    assert parsed.questions[0].image == key
-
-
 def test_every_refused_image_is_listed_where_it_is_used(store: FolderImageStore) -> None:
     """A text file named .png is refused by content; a PNG named .jpg is fine; shapes are checked."""
     attached = {

@@ -27,7 +27,7 @@ from speedrun.errors import BadRequest, DomainError
 from speedrun.question_sets.images import MAX_IMAGE_BYTES, CheckedImage, check_image
 from speedrun.question_sets.models import MAX_FILE_BYTES, Problem
 from speedrun.question_sets.parsing import ImageRefused
-from speedrun.question_sets.spreadsheet import WORKBOOK_PART, is_zip
+from speedrun.question_sets.spreadsheet import WORKBOOK_PART, is_workbook, is_zip
 
 SET_FILE_SUFFIXES = (".json", ".csv", ".xlsx")
 MAX_BUNDLE_ENTRIES = 1000
@@ -50,19 +50,11 @@ class Upload:
 def unpack(content: bytes, filename: str | None, attached: Mapping[str, bytes]) -> Upload:
     """The request's `file` and `images` parts as an upload; a bundle (a zip that is not a workbook)
     opened into its set file and images. Raises `BadRequest` for a bundle that cannot be used."""
-    if not is_zip(content) or _is_workbook(content):
+    if not is_zip(content) or is_workbook(content):
         return Upload(set_file=content, filename=filename, attached=attached)
     if attached:
         raise _bundle_problem("send either a bundle (.zip) or a set file with its images as parts, not both")
     return _open_bundle(content)
-
-
-def _is_workbook(content: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return WORKBOOK_PART in archive.namelist()
-    except Exception:  # a zip that cannot be read: the workbook reader says why
-        return True
 
 
 def _open_bundle(content: bytes) -> Upload:
@@ -117,14 +109,13 @@ class UploadImages:
     """Resolves a set file's image references (`speedrun.question_sets.parsing.ImageResolver`)
     against the upload's attached files and the image store."""
 
-    def __init__(self, attached: Mapping[str, bytes], store: ImageStore, *, known_keys: frozenset[str] = frozenset()):
-        """`known_keys`: keys known to be stored (the set's current version uses them), not looked up."""
+    def __init__(self, attached: Mapping[str, bytes], store: ImageStore) -> None:
         self.store = store
         self._attached = {_normalized(name): data for name, data in attached.items()}
         self._by_bare_name: dict[str, list[str]] = {}
         for name in self._attached:
             self._by_bare_name.setdefault(PurePosixPath(name).name, []).append(name)
-        self._stored = set(known_keys)
+        self._stored: set[str] = set()
         self._keys_by_name: dict[str, str] = {}
         self.checked: dict[str, CheckedImage] = {}
         """Attached images a question uses, by key: stored by `store_checked`."""

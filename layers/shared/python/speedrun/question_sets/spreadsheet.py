@@ -52,6 +52,16 @@ def is_zip(content: bytes) -> bool:
     return content.startswith(ZIP_MAGIC)
 
 
+def is_workbook(content: bytes) -> bool:
+    """A zip that holds a workbook part, or one whose directory cannot be read (`read_workbook` says
+    why): any other zip is not a spreadsheet (`speedrun.question_sets.attachments` opens it as a bundle)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return WORKBOOK_PART in archive.namelist()
+    except Exception:  # zipfile raises several kinds for a malformed directory
+        return True
+
+
 def read_workbook(content: bytes) -> list[Sheet]:
     """The visible worksheets of an .xlsx file, in workbook order. Raises `WorkbookUnreadable`."""
     _check_archive(content)
