@@ -8,6 +8,7 @@ can say `'self'`. `/config.json` is generated at deploy time from the stack's va
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudfront as cloudfront
@@ -92,53 +93,52 @@ class Edge(Construct):
             web_acl_arn=web_acl_arn,
         )
 
-    def _log_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
-        """The access logs of the site bucket and of CloudFront."""
-        bucket = s3.Bucket(
+    def _private_bucket(self, name: str, removal_policy: RemovalPolicy, **options: Any) -> s3.Bucket:
+        """A bucket no one reaches but through its grants: public access blocked, SSE-S3, TLS only;
+        emptied on removal when the removal policy destroys it. `options`: what the bucket adds."""
+        return s3.Bucket(
             self,
-            names.LOG_BUCKET,
+            name,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,
+            removal_policy=removal_policy,
+            auto_delete_objects=empties_on_removal(removal_policy),
+            **options,
+        )
+
+    def _log_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
+        """The access logs of the site bucket and of CloudFront."""
+        bucket = self._private_bucket(
+            names.LOG_BUCKET,
+            removal_policy,
             # CloudFront standard logs are delivered with ACLs.
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
-            removal_policy=removal_policy,
-            auto_delete_objects=empties_on_removal(removal_policy),
         )
         acknowledge(bucket, {"AwsSolutions-S1": "This is the access-log bucket itself."})
         return bucket
 
     def _site_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
         """The web client, private: CloudFront reads it through origin access control."""
-        return s3.Bucket(
-            self,
+        return self._private_bucket(
             names.SITE_BUCKET,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
+            removal_policy,
             versioned=True,
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix="site/",
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
-            removal_policy=removal_policy,
-            auto_delete_objects=empties_on_removal(removal_policy),
         )
 
     def _image_bucket(self, removal_policy: RemovalPolicy) -> s3.Bucket:
         """Question images, private: the question-set function writes `images/<key>`, CloudFront reads
         them through origin access control. Not the site bucket: its deployment prunes every object
         that is not in `web/`. Unversioned: a key is its content's hash, so an object never changes."""
-        return s3.Bucket(
-            self,
+        return self._private_bucket(
             names.IMAGE_BUCKET,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
+            removal_policy,
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix="images/",
-            removal_policy=removal_policy,
-            auto_delete_objects=empties_on_removal(removal_policy),
         )
 
     def _images_behavior(self, security_headers: cloudfront.IResponseHeadersPolicy) -> cloudfront.BehaviorOptions:
