@@ -34,7 +34,11 @@ def _iso_utc(value: str) -> str:
 
 IsoTime = Annotated[StrictStr, AfterValidator(_iso_utc)]
 Count = Annotated[StrictInt, Field(ge=0)]
-Outcome = Literal["correct", "incorrect", "timeout"]
+Outcome = Literal["correct", "incorrect", "timeout", "answered"]
+"""`answered`: a poll's answer (docs/engine.md, Question types)."""
+QuestionKind = Literal["choice", "true_false", "poll", "numeric", "order"]
+Scoring = Literal["speed", "accuracy"]
+Multiplier = Annotated[StrictInt | float, Field(ge=1, le=4)]
 ImageUrl = Annotated[StrictStr, Field(pattern=r"^/images/[0-9a-f]{64}\.(?:png|jpg|webp|gif)$")]
 """docs/engine.md, Frames: an image's URL is its content-hash key under /images/."""
 
@@ -63,17 +67,20 @@ class ParticipantSummary(_Part):
     name: StrictStr
     connected: StrictBool
     finished: StrictBool
+    extra_time: Multiplier
 
 
 class QuestionFrame(_Frame):
     type: Literal["question"]
     index: Count
+    question_type: QuestionKind
     category: StrictStr
     text: StrictStr
-    options: list[StrictStr] = Field(min_length=1)
-    select_count: Annotated[StrictInt, Field(ge=1)]
+    options: list[StrictStr] = Field(max_length=8)
+    select_count: Count
     served_at: IsoTime
     deadline: Count
+    duration_ms: Annotated[StrictInt, Field(ge=1)] | None
     # only on questions with images (docs/engine.md, Frames)
     image: ImageUrl | None = None
     option_images: list[ImageUrl | None] | None = None
@@ -86,7 +93,10 @@ class StateFrame(_Frame):
     status: Literal["lobby", "running", "completed"]
     name: StrictStr
     question_count: Count
-    question_duration_s: Count
+    question_duration_s: Count | None
+    scoring: Scoring
+    speed_tiebreak: StrictBool
+    show_explanations: StrictBool
     started_at: IsoTime | None
     ends_at: IsoTime | None
     participants: list[ParticipantSummary] | Count
@@ -101,6 +111,7 @@ class StateFrame(_Frame):
     rank: Annotated[StrictInt, Field(ge=1)] | None = None
     elapsed_ms: Count | None = None
     finished: StrictBool | None = None
+    extra_time: Multiplier | None = None
     current_question: QuestionFrame | None = None
     images: list[ImageUrl] | None = None
     """The run's image URLs for prefetching (docs/engine.md, Frames)."""
@@ -138,7 +149,10 @@ class StartedFrame(_Frame):
     started_at: IsoTime
     ends_at: IsoTime
     question_count: Count
-    question_duration_s: Count
+    question_duration_s: Count | None
+    scoring: Scoring
+    speed_tiebreak: StrictBool
+    show_explanations: StrictBool
     images: list[ImageUrl]
     """The run's image URLs for prefetching (docs/engine.md, Frames)."""
 
@@ -146,14 +160,20 @@ class StartedFrame(_Frame):
 class AnswerResultFrame(_Frame):
     type: Literal["answer_result"]
     index: Count
+    question_type: QuestionKind
     outcome: Outcome
     points: Annotated[StrictInt, Field(ge=0, le=1000)]
     score: Count
-    correct_options: list[Count] = Field(min_length=1)
+    correct_options: list[Count] = Field(max_length=8)
     finished: StrictBool
     rank: Annotated[StrictInt, Field(ge=1)]
     top: list[BoardEntry] = Field(max_length=10)
     participant_count: Count
+    # numeric questions only; `explanation` only when the run shows explanations (docs/engine.md)
+    correct_value: StrictInt | float | None = None
+    tolerance: StrictInt | float | None = None
+    value: StrictInt | float | None = None
+    explanation: StrictStr | None = None
 
 
 class AnsweredItem(_Part):
@@ -220,6 +240,17 @@ class ErrorFrame(_Frame):
     message: StrictStr
 
 
+class ExtraTimeFrame(_Frame):
+    """The host's reply to `extra_time`; the participant's push also has the question being answered."""
+
+    type: Literal["extra_time"]
+    participant_id: StrictStr
+    multiplier: Multiplier
+    index: Count | None = None
+    deadline: Count | None = None
+    duration_ms: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
 class PongFrame(_Frame):
     type: Literal["pong"]
 
@@ -239,6 +270,7 @@ ServerFrame = Annotated[
     | ResultsFrame
     | MessageFrame
     | ErrorFrame
+    | ExtraTimeFrame
     | PongFrame,
     Field(discriminator="type"),
 ]

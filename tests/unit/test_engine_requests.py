@@ -132,7 +132,7 @@ def test_host_lists_are_cut_to_the_longest_prefix_that_fits_one_websocket_messag
 
 def test_times_named_at_are_iso_and_deadlines_are_epoch_ms() -> None:
     frame = frames.question(
-        {"index": 0, "category": "c", "text": "t", "options": ["a", "b"], "select_count": 1}
+        {"index": 0, "question_type": "choice", "category": "c", "text": "t", "options": ["a", "b"], "select_count": 1}
         | {"served_at": 1_800_000_000_000, "deadline": 1_800_000_020_000}
     )
     assert frame["served_at"] == "2027-01-15T08:00:00.000Z"

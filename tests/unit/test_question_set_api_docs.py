@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 from infra import openapi
 from speedrun import manifest
-from speedrun.question_sets.models import UPLOAD_MEDIA_TYPES, XLSX_MEDIA_TYPE
+from speedrun.question_sets.models import QUESTION_TYPES, UPLOAD_MEDIA_TYPES, XLSX_MEDIA_TYPE
 from tests.support.served_openapi import served_openapi_document
 
 
@@ -70,6 +70,7 @@ def test_the_routes_that_edit_a_set_are_described(document: dict[str, Any]) -> N
     }
     assert schemas["QuestionSetContent"]["required"] == ["id", "version", "name", "questions"]
     assert set(schemas["Question"]["properties"]) >= {"category", "text", "options", "correct", "explanation"}
+    assert_question_types_are_described(schemas["Question"])
 
     copy = document["paths"]["/api/question-sets/{set_id}/copy"]["post"]
     assert set(copy["responses"]) == {"201", "400", "401", "404", "413"}  # 413: the gateway's payload limit
@@ -78,6 +79,18 @@ def test_the_routes_that_edit_a_set_are_described(document: dict[str, Any]) -> N
     name = schemas["CopyRequest"]["properties"]["name"]
     assert (name["type"], name["minLength"], name["maxLength"]) == ("string", 1, 100)
     assert {"version", "updated_at"} <= set(schemas["QuestionSetMetadata"]["required"])
+
+
+def assert_question_types_are_described(question: dict[str, Any]) -> None:
+    """The question's type and the numeric fields, each with a description (the model's Field descriptions)."""
+    properties = question["properties"]
+    assert properties["type"]["enum"] == list(QUESTION_TYPES)
+    assert properties["type"]["default"] == "choice"
+    assert "type" not in question["required"]  # a question written before types is a choice
+    for name in ("type", "options", "correct", "answer", "tolerance"):
+        assert properties[name]["description"].strip(), name
+    assert {"type": "number"} in properties["answer"]["anyOf"]
+    assert all(kind in properties["correct"]["description"] for kind in QUESTION_TYPES if kind != "numeric")
 
 
 def test_the_upload_names_every_accepted_format_and_media_type(document: dict[str, Any]) -> None:

@@ -72,14 +72,19 @@ def test_html_entities_are_decoded_in_every_text() -> None:
     assert question.options[question.correct[0]] == "Café"
 
 
-def test_a_boolean_question_has_the_options_true_and_false() -> None:
+def test_a_boolean_question_is_a_true_false_question_with_the_options_true_and_false() -> None:
     parsed = parse_question_set(
         reply(
             entry(type="boolean", correct_answer="False", incorrect_answers=["True"]),
             entry(type="boolean", correct_answer="True", incorrect_answers=["False"]),
+            entry(),
         )
     )
-    assert [(q.options, q.correct) for q in parsed.questions] == [(["True", "False"], [1]), (["True", "False"], [0])]
+    assert [(q.type, q.options, q.correct) for q in parsed.questions[:2]] == [
+        ("true_false", ["True", "False"], [1]),
+        ("true_false", ["True", "False"], [0]),
+    ]
+    assert parsed.questions[2].type == "choice"  # `multiple`
 
 
 def test_a_reply_without_response_code_is_read_and_an_error_reply_is_refused() -> None:

@@ -121,7 +121,9 @@ def test_each_sheet_title_is_its_questions_category() -> None:
 def test_the_time_limit_and_the_numbering_column_are_not_read() -> None:
     # A question set has no per-question time (the run sets it): any value is accepted and dropped.
     content = kahoot_file(["Q?", "a", "b", "", "", "forever", 1])
-    assert parse_question_set(content).questions[0].model_dump().keys() == {
+    [question] = parse_question_set(content).questions
+    assert question.model_dump().keys() == {
+        "type",
         "category",
         "text",
         "options",
@@ -129,7 +131,10 @@ def test_the_time_limit_and_the_numbering_column_are_not_read() -> None:
         "explanation",
         "image",
         "option_images",
+        "answer",
+        "tolerance",
     }
+    assert question.type == "choice"  # Kahoot's template has choice questions only
     rows = [*KAHOOT_TITLE_ROWS, KAHOOT_HEADER, [1, "Q?", "a", "b", "", "", 20, 1], [2], [3], [4]]
     assert len(parse_question_set(workbook_bytes({"Sheet1": rows})).questions) == 1  # numbered, empty rows
 

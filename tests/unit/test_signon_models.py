@@ -27,7 +27,22 @@ def test_create_defaults() -> None:
         "max_participants": 1000,
         "chat": False,
         "late_join": True,
+        "scoring": "speed",
+        "speed_tiebreak": True,
+        "show_explanations": False,
     }
+
+
+def test_untimed_questions_need_accuracy_scoring() -> None:
+    untimed = CreateSpeedRunRequest(question_set_id="s1", question_duration_s=None, scoring="accuracy")
+    assert (untimed.question_duration_s, untimed.scoring) == (None, "accuracy")
+    with pytest.raises(ValidationError, match=r"untimed questions .* need scoring 'accuracy'"):
+        CreateSpeedRunRequest(question_set_id="s1", question_duration_s=None)
+    for bad in ("fast", 1, None):
+        with pytest.raises(ValidationError):
+            CreateSpeedRunRequest(question_set_id="s1", scoring=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        CreateSpeedRunRequest(question_set_id="s1", show_explanations="yes")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

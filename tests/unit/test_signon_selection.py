@@ -74,3 +74,36 @@ def test_default_shuffle_uses_the_system_csprng() -> None:
 def test_empty_set_is_refused() -> None:
     with pytest.raises(BadRequest):
         select_questions([])
+
+
+ORDER = Question(
+    type="order", category="history", text="Oldest first", options=["Ur", "Rome", "Berlin"], correct=[0, 1, 2]
+)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_an_order_question_is_shown_shuffled_never_in_its_correct_order(seed: int) -> None:
+    (frozen,) = select_questions([ORDER], rng=random.Random(seed))
+    assert sorted(frozen.options) == sorted(ORDER.options)
+    assert frozen.options != ["Ur", "Rome", "Berlin"]
+    assert [frozen.options[i] for i in frozen.correct] == ["Ur", "Rome", "Berlin"]
+
+
+def test_an_order_questions_correct_order_may_differ_from_its_written_one() -> None:
+    written = ORDER.model_copy(update={"correct": [2, 0, 1]})  # Berlin, Ur, Rome
+    for seed in range(10):
+        (frozen,) = select_questions([written], rng=random.Random(seed))
+        assert [frozen.options[i] for i in frozen.correct] == ["Berlin", "Ur", "Rome"]
+        assert frozen.options != ["Berlin", "Ur", "Rome"]
+
+
+def test_numeric_and_typed_questions_keep_their_fields() -> None:
+    numeric = Question(
+        type="numeric", category="maths", text="Pi?", options=[], correct=[], answer=3.14, tolerance=0.01
+    )
+    poll = Question(type="poll", category="survey", text="Tea?", options=["Yes", "No"], correct=[])
+    frozen = select_questions([numeric, poll])
+    assert [(f.type, f.answer, f.tolerance, f.correct) for f in frozen] == [
+        ("numeric", 3.14, 0.01, []),
+        ("poll", None, None, []),
+    ]

@@ -76,7 +76,7 @@ def test_sync_snapshots_for_host_and_participant(world: EngineWorld) -> None:
         "question_duration_s": 20,
     }
     assert state["participants"] == [
-        {"participant_id": player.participant_id, "name": "Zoë", "connected": True, "finished": False}
+        {"participant_id": player.participant_id, "name": "Zoë", "connected": True, "finished": False, "extra_time": 1}
     ]
     assert state["started_at"].endswith("Z") and state["ends_at"].endswith("Z")
 

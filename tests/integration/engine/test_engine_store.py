@@ -51,9 +51,13 @@ def test_a_new_run_is_frozen_in_redis_with_a_readable_join_code(world: EngineWor
         "shuffle": False,
         "categories": ["cat-0"],
         "late_join": True,
+        "scoring": "speed",
+        "speed_tiebreak": True,
+        "show_explanations": False,
     }
     assert event["data"]["questions"][2] == {
         "index": 2,
+        "type": "choice",
         "category": "cat-0",
         "text": "Question 2?",
         "options": ["option 2.0", "option 2.1", "option 2.2", "option 2.3"],

@@ -182,6 +182,7 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
         expected = {
             "type": "answer_result",
             "index": index,
+            "question_type": "choice",
             "outcome": outcome,
             "points": points,
             "score": standing.score,
@@ -214,12 +215,14 @@ def test_a_whole_speed_run(world: EngineWorld) -> None:
             assert frame == {
                 "type": "question",
                 "index": index,
+                "question_type": "choice",
                 "category": question.category,
                 "text": question.text,
                 "options": question.options,
                 "select_count": len(question.correct),
                 "served_at": iso_from_ms(standing.served_at),
                 "deadline": standing.served_at + DURATION_MS,
+                "duration_ms": DURATION_MS,
             }
             world.clock.advance(3)
         if round_number == 4:  # mid-question: a new socket with the same token, then sync

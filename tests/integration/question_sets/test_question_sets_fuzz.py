@@ -17,9 +17,11 @@ from moto import mock_aws
 import lambdas.question_sets.handler as question_sets_function
 from speedrun.adapters import tables
 from speedrun.adapters.tables import QuestionSetModel
+from speedrun.question_sets.models import QUESTION_TYPES
 from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import body_of, question_store_at, sample_question, upload_event, workbook_bytes
 
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _owners = itertools.count()
 
@@ -29,7 +31,20 @@ VALID_CSV = (
     "geo,Capital of Peru?,Lima,Cusco,,1,Lima since 1535.\r\n"
     'science,"Pick the gases, two",Helium,Iron,Neon,1;3,\r\n'
 )
+TYPED_CSV = (EXAMPLES / "all-question-types.csv").read_text()
+"""Every question type in the CSV columns (type, answer and tolerance included)."""
 XLSX_CSV_HEADER = ["category", "question", "option_1", "option_2", "option_3", "correct"]
+XLSX_TYPED_HEADER = [
+    "type",
+    "category",
+    "question",
+    "option_1",
+    "option_2",
+    "option_3",
+    "correct",
+    "answer",
+    "tolerance",
+]
 KAHOOT_HEADER = [
     "",
     "Question - max 120 characters",
@@ -108,7 +123,14 @@ def mutate_bytes(content: bytes, data: st.DataObject) -> bytes:
 
 cell_text = st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=12)
 """Text a cell can hold: XML carries no control characters and no lone surrogates."""
-cell_values = st.none() | cell_text | st.integers(-3, 12) | st.floats(allow_nan=False) | st.booleans()
+cell_values = (
+    st.none()
+    | cell_text
+    | st.sampled_from([*QUESTION_TYPES, "true", "1;2;3", "1e3", "-0.5"])
+    | st.integers(-3, 12)
+    | st.floats(allow_nan=False)
+    | st.booleans()
+)
 
 
 json_values = st.recursive(
@@ -127,6 +149,9 @@ plausible_questions = st.fixed_dictionaries(
         "correct": st.one_of(st.lists(st.integers(-1, 9), max_size=4), json_values),
         "answers": st.lists(st.integers(0, 3), max_size=3),
         "explanation": st.one_of(st.none(), st.text(max_size=20), json_values),
+        "type": st.one_of(st.sampled_from([*QUESTION_TYPES, "Poll", ""]), json_values),
+        "answer": st.one_of(st.floats(), st.integers(-(10**12), 10**12), json_values),
+        "tolerance": st.one_of(st.floats(), st.integers(-5, 10**10), json_values),
     },
 )
 
@@ -151,13 +176,19 @@ def test_mutated_valid_csv(store: Path, data: st.DataObject) -> None:
 
 @FUZZ
 @given(data=st.data())
+def test_mutated_valid_typed_csv(store: Path, data: st.DataObject) -> None:
+    upload_and_check(store, mutate(TYPED_CSV, data))
+
+
+@FUZZ
+@given(data=st.data())
 def test_mutated_valid_xlsx(store: Path, data: st.DataObject) -> None:
     upload_and_check(store, mutate_bytes(VALID_XLSX, data))
 
 
 @FUZZ
 @given(
-    header=st.sampled_from([XLSX_CSV_HEADER, KAHOOT_HEADER]),
+    header=st.sampled_from([XLSX_CSV_HEADER, XLSX_TYPED_HEADER, KAHOOT_HEADER]),
     rows=st.lists(st.lists(cell_values, max_size=9), max_size=6),
     title_rows=st.integers(0, 3),
 )
@@ -187,4 +218,5 @@ def test_the_valid_seeds_are_accepted(store: Path) -> None:
     """The mutation tests start from files that pass, so they probe the edge between accept and refuse."""
     assert upload_and_check(store, VALID_JSON.encode()) == 201
     assert upload_and_check(store, VALID_CSV.encode()) == 201
+    assert upload_and_check(store, TYPED_CSV.encode()) == 201
     assert upload_and_check(store, VALID_XLSX) == 201

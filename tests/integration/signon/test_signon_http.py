@@ -194,6 +194,11 @@ def test_create_needs_a_signed_in_host(world: SignOnWorld) -> None:
         ({"question_set_id": ""}, "question_set_id"),
         ({"question_set_id": 12}, "question_set_id"),
         ({"colour": "blue"}, "colour"),
+        ({"scoring": "fastest"}, "scoring"),
+        ({"question_duration_s": None}, "scoring"),  # untimed needs accuracy scoring
+        ({"question_duration_s": None, "scoring": "speed"}, "scoring"),
+        ({"speed_tiebreak": "no"}, "speed_tiebreak"),
+        ({"show_explanations": 1}, "show_explanations"),
     ],
 )
 def test_each_bad_create_field_is_named(world: SignOnWorld, changes: dict[str, Any], field: str) -> None:
@@ -202,6 +207,17 @@ def test_each_bad_create_field_is_named(world: SignOnWorld, changes: dict[str, A
     assert body["error"]["code"] == "bad_request"
     assert [d["field"] for d in body["error"]["details"]] == [field]
     assert field in body["error"]["message"]
+
+
+def test_the_run_options_are_frozen_with_the_run(world: SignOnWorld) -> None:
+    set_id = world.upload([question(n) for n in range(2)], name="Options")
+    options = {"scoring": "accuracy", "speed_tiebreak": False, "question_duration_s": None, "show_explanations": True}
+    status, body = create(world, set_id, **options)
+    assert status == 201
+    export = world.engine.export(body["speedrun_id"])
+    assert export is not None
+    config = export.events[0]["data"]["config"]
+    assert {key: config[key] for key in options} == options
 
 
 def test_missing_question_set_id_is_named(world: SignOnWorld) -> None:

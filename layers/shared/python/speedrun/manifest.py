@@ -173,6 +173,7 @@ class WsAction(StrEnum):
     START = "start"
     END = "end"
     KICK = "kick"
+    EXTRA_TIME = "extra_time"
     QUESTION = "question"
     ANSWER = "answer"
     TIMEOUT = "timeout"

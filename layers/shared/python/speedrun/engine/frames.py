@@ -64,7 +64,8 @@ def state(run_id: str, reply: dict[str, Any], *, host: bool) -> dict[str, Any]:
         "status": reply["status"],
         "name": reply["name"],
         "question_count": reply["question_count"],
-        "question_duration_s": reply["question_duration_s"],
+        "question_duration_s": reply.get("question_duration_s"),
+        **reply["options"],
         "started_at": _iso(reply.get("started_at")),
         "ends_at": _iso(reply.get("ends_at")),
         "participant_count": reply["participant_count"],
@@ -84,6 +85,7 @@ def state(run_id: str, reply: dict[str, Any], *, host: bool) -> dict[str, Any]:
         score=reply["score"],
         rank=reply["rank"],
         elapsed_ms=reply["elapsed_ms"],
+        extra_time=reply["extra_time"],
         finished=reply["finished"],
         current_question=question(current) if current else None,
     )
@@ -94,12 +96,14 @@ def question(reply: dict[str, Any]) -> dict[str, Any]:
     frame = {
         "type": "question",
         "index": reply["index"],
+        "question_type": reply["question_type"],
         "category": reply["category"],
         "text": reply["text"],
         "options": reply["options"],
         "select_count": reply["select_count"],
         "served_at": iso_from_ms(reply["served_at"]),
         "deadline": reply["deadline"],
+        "duration_ms": reply.get("duration_ms"),
     }
     # Only questions with images carry the fields: a set without images pushes the bytes it did before.
     if reply.get("image"):
@@ -137,8 +141,24 @@ def started(reply: dict[str, Any]) -> dict[str, Any]:
         "started_at": iso_from_ms(reply["started_at"]),
         "ends_at": iso_from_ms(reply["ends_at"]),
         "question_count": reply["question_count"],
-        "question_duration_s": reply["question_duration_s"],
+        "question_duration_s": reply.get("question_duration_s"),
+        **reply["options"],
         "images": run_images(reply),
+    }
+
+
+def extra_time(reply: dict[str, Any]) -> dict[str, Any]:
+    """The host's reply to `extra_time`: who now has which multiplier."""
+    return {"type": "extra_time", "participant_id": reply["participant_id"], "multiplier": reply["multiplier"]}
+
+
+def extra_time_granted(reply: dict[str, Any]) -> dict[str, Any]:
+    """What the participant is told: the multiplier, and the new deadline of a question being answered."""
+    return {
+        **extra_time(reply),
+        "index": reply.get("index"),
+        "deadline": reply.get("deadline"),
+        "duration_ms": reply.get("duration_ms"),
     }
 
 

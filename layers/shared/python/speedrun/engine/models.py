@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from speedrun.question_sets.models import QuestionType
 from speedrun.roles import HOST, PARTICIPANT
+
+Scoring = Literal["speed", "accuracy"]
+"""`speed`: a correct answer earns 500..1000 by how fast it came; `accuracy`: a flat 1,000 (docs/engine.md, Scoring)."""
+
+
+NUMERIC_SLACK = 1e-9
+"""A numeric answer counts as within its tolerance up to this share of the answer's size (at least 1):
+the doubles' rounding of a decimal distance (0.4 - 0.3 is 0.10000000000000003) must not refuse it."""
 
 
 @dataclass(frozen=True)
 class FrozenQuestion:
+    """A question as a run plays it. `options` are in the order participants see them (an order
+    question's shuffled at sign-on); `correct` are indexes into them (an order question's: the
+    correct order). A numeric question has no options: `answer` within `tolerance` is right."""
+
     index: int
     category: str
     text: str
@@ -19,6 +32,9 @@ class FrozenQuestion:
     image: str | None = None
     """An image key (`manifest.image_url` makes its URL); the frames send the URL."""
     option_images: list[str | None] | None = None
+    type: QuestionType = "choice"
+    answer: float | None = None
+    tolerance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -28,13 +44,19 @@ class RunConfig:
     question_set_id: str
     question_set_version: int
     """The version of the set the questions were taken from (a run keeps it while the set changes)."""
-    question_duration_s: int
+    question_duration_s: int | None
+    """None: untimed questions (the run's `duration_s` still ends the run)."""
     duration_s: int | None
     max_participants: int
     chat: bool
     shuffle: bool
     categories: list[str] | None
     late_join: bool = True
+    scoring: Scoring = "speed"
+    speed_tiebreak: bool = True
+    """Under accuracy scoring, whether total time breaks ties (under speed scoring it always does)."""
+    show_explanations: bool = False
+    """`answer_result` carries the question's explanation."""
 
 
 @dataclass(frozen=True)

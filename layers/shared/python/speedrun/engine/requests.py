@@ -6,18 +6,31 @@ Option indexes are checked against the question (range, count) in the script, wh
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from speedrun.errors import BadRequest, TooLarge
+from speedrun.question_sets.models import MAX_NUMERIC_ABS, MAX_OPTIONS
 from speedrun.text import UnicodeModel, load_json
 
 MAX_FRAME_BYTES = 32 * 1024
 """API Gateway's WebSocket frame size."""
 MAX_REQUEST_ID_CHARS = 64
 MAX_MESSAGE_CHARS = 500
+MAX_EXTRA_TIME = 4
+"""The most extra time a host may grant: four times a question's time."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +78,40 @@ class QuestionFields(_Fields):
 
 
 class AnswerFields(_Fields):
+    """`selected` answers a choice, true/false, poll or order question (an order question's indexes in
+    the participant's order); `value` a numeric one. Which one the question takes is checked by the
+    script, which has the question."""
+
     index: StrictInt = Field(ge=0)
-    selected: list[StrictInt] = Field(min_length=1)
+    selected: list[StrictInt] | None = Field(default=None, min_length=1, max_length=MAX_OPTIONS)
+    value: StrictInt | StrictFloat | None = Field(
+        default=None, ge=-MAX_NUMERIC_ABS, le=MAX_NUMERIC_ABS, allow_inf_nan=False
+    )
 
     @field_validator("selected")
     @classmethod
-    def _distinct(cls, selected: list[int]) -> list[int]:
-        if len(set(selected)) != len(selected):
+    def _distinct(cls, selected: list[int] | None) -> list[int] | None:
+        if selected is not None and len(set(selected)) != len(selected):
             raise ValueError("options must be distinct")
         return selected
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> AnswerFields:
+        if (self.selected is None) == (self.value is None):
+            raise ValueError("send either `selected` (option indexes) or `value` (a numeric question's number)")
+        return self
+
+    @property
+    def script_argument(self) -> str:
+        """The answer as the script takes it: a JSON array of indexes, or the number."""
+        return json.dumps(self.selected if self.value is None else self.value)
+
+
+class ExtraTimeFields(_Fields):
+    participant_id: StrictStr = Field(min_length=1, max_length=64)
+    multiplier: StrictInt | StrictFloat = Field(
+        ge=1, le=MAX_EXTRA_TIME, allow_inf_nan=False, description="1 removes the participant's extra time."
+    )
 
 
 class KickFields(_Fields):

@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 
 from speedrun.engine.frames import HOST_BOARD_MAX_ENTRIES, PARTICIPANT_BOARD_SIZE
 from speedrun.engine.keys import run_keys
+from speedrun.engine.models import NUMERIC_SLACK
 from speedrun.errors import ERRORS_BY_CODE, DomainError, Unavailable
 
 logger = Logger(child=True)
@@ -36,6 +37,7 @@ SCRIPT_NAMES = (
     "start",
     "end",
     "kick",
+    "extra_time",
     "question",
     "answer",
     "message",
@@ -48,6 +50,7 @@ SCRIPT_NAMES = (
 LUA_CONSTANTS = {
     "PARTICIPANT_BOARD": PARTICIPANT_BOARD_SIZE,
     "HOST_BOARD_MAX": HOST_BOARD_MAX_ENTRIES,
+    "NUMERIC_SLACK": NUMERIC_SLACK,
 }
 """Facts the scripts share with the frames: defined once here, declared as Lua locals before common.lua."""
 

@@ -9,7 +9,6 @@ the completion job. No broadcast is posted here: the reply never waits for one (
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +25,7 @@ from speedrun.engine import broadcasts, frames
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.requests import (
     AnswerFields,
+    ExtraTimeFields,
     KickFields,
     MessageFields,
     QuestionFields,
@@ -88,6 +88,7 @@ class SpeedRunService:
             WsAction.START: self._start,
             WsAction.END: self._end,
             WsAction.KICK: self._kick,
+            WsAction.EXTRA_TIME: self._extra_time,
             WsAction.QUESTION: self._question,
             WsAction.ANSWER: self._answer,
             WsAction.TIMEOUT: self._timeout,
@@ -184,6 +185,16 @@ class SpeedRunService:
         self._apply(caller.run_id, outcome, others)
         return dict(left)
 
+    def _extra_time(self, caller: Caller, body: dict[str, Any]) -> Frame:
+        _require_role(caller, HOST)
+        fields = parse_fields(ExtraTimeFields, body)
+        reply = self._run(
+            caller, "extra_time", fields.participant_id, repr(float(fields.multiplier)), caller.connection_id
+        ).reply
+        if reply.get("conn"):  # one push, to the participant whose deadlines changed
+            self._publish(caller.run_id, [Push(reply["conn"], frames.extra_time_granted(reply))])
+        return frames.extra_time(reply)
+
     def _question(self, caller: Caller, body: dict[str, Any]) -> Frame:
         participant_id = _require_role(caller, PARTICIPANT)
         fields = parse_fields(QuestionFields, body)
@@ -193,8 +204,8 @@ class SpeedRunService:
     def _answer(self, caller: Caller, body: dict[str, Any]) -> Frame:
         participant_id = _require_role(caller, PARTICIPANT)
         fields = parse_fields(AnswerFields, body)
-        selected = json.dumps(fields.selected)
-        outcome = self._run(caller, "answer", participant_id, fields.index, "answer", selected, caller.connection_id)
+        answer = fields.script_argument
+        outcome = self._run(caller, "answer", participant_id, fields.index, "answer", answer, caller.connection_id)
         return frames.answer_result(outcome.reply)
 
     def _timeout(self, caller: Caller, body: dict[str, Any]) -> Frame:

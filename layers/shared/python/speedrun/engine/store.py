@@ -22,6 +22,7 @@ from speedrun.engine.models import (
 )
 from speedrun.engine.scripts import Outcome, RunScripts, redis_errors_as_unavailable
 from speedrun.errors import ERRORS_BY_CODE, BadRequest, DomainError, NotFound, Unavailable
+from speedrun.question_sets.models import select_count
 
 LOBBY_TTL_MS = 24 * 3600 * 1000
 """A run that never starts is forgotten after a day (its keys expire; `start` persists them)."""
@@ -71,8 +72,11 @@ class RunEngine:
             "name": config.name,
             "question_set_id": config.question_set_id,
             "question_count": len(questions),
-            "question_duration_s": config.question_duration_s,
+            "question_duration_s": "" if config.question_duration_s is None else config.question_duration_s,
             "duration_s": "" if config.duration_s is None else config.duration_s,
+            "scoring": config.scoring,
+            "speed_tiebreak": int(config.speed_tiebreak),
+            "show_explanations": int(config.show_explanations),
             "run_duration_ms": run_duration_s(config) * 1000,
             "max_participants": config.max_participants,
             "chat": int(config.chat),
@@ -102,6 +106,9 @@ class RunEngine:
                 "shuffle": config.shuffle,
                 "categories": config.categories,
                 "late_join": config.late_join,
+                "scoring": config.scoring,
+                "speed_tiebreak": config.speed_tiebreak,
+                "show_explanations": config.show_explanations,
             },
             "questions": frozen,
         }
@@ -196,13 +203,17 @@ def _run_export(run_id: str, raw: Any) -> RunExport | None:
 def _question_document(question: FrozenQuestion) -> dict[str, Any]:
     document: dict[str, Any] = {
         "index": question.index,
+        "type": question.type,
         "category": question.category,
         "text": question.text,
         "options": list(question.options),
         "correct": list(question.correct),
-        "select_count": len(question.correct),
+        "select_count": select_count(question.type, len(question.options), len(question.correct)),
         "explanation": question.explanation,
     }
+    if question.type == "numeric":
+        document["answer"] = question.answer
+        document["tolerance"] = question.tolerance or 0
     # Image fields only where there are images: a question without any is frozen as before.
     if question.image:
         document["image"] = question.image

@@ -5,7 +5,7 @@ refuse a lone surrogate (`speedrun.text.UnicodeModel`), and the parser reports o
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,6 +23,28 @@ MAX_EXPLANATION_CHARS = 500
 MAX_NAME_CHARS = 100
 FIRST_VERSION = 1
 
+QuestionType = Literal["choice", "true_false", "poll", "numeric", "order"]
+"""`choice`: select the correct option(s) (every question written before types is one); `true_false`: two
+options, one correct; `poll`: pick one option, none is correct; `numeric`: type a number, right within
+`tolerance` of `answer`; `order`: put every option in the correct order."""
+QUESTION_TYPES: tuple[QuestionType, ...] = get_args(QuestionType)
+DEFAULT_QUESTION_TYPE: QuestionType = "choice"
+TRUE_FALSE_OPTIONS = ("True", "False")
+"""A true/false question's options when its file gives none; `correct` [0] is true, [1] false."""
+MIN_ORDER_ITEMS = 3
+"""Two items in order are a true/false question in disguise."""
+MAX_ORDER_ITEMS = 6
+MAX_NUMERIC_ABS = 1_000_000_000
+"""A numeric question's answer and tolerance, and a participant's value, are at most this far from 0."""
+OPTION_COUNTS: dict[QuestionType, tuple[int, int]] = {
+    "choice": (MIN_OPTIONS, MAX_OPTIONS),
+    "true_false": (len(TRUE_FALSE_OPTIONS), len(TRUE_FALSE_OPTIONS)),
+    "poll": (MIN_OPTIONS, MAX_OPTIONS),
+    "numeric": (0, 0),
+    "order": (MIN_ORDER_ITEMS, MAX_ORDER_ITEMS),
+}
+"""How many options a question of each type has (fewest, most)."""
+
 SourceFormat = Literal["json", "json_array", "csv", "opentdb", "xlsx", "kahoot_xlsx"]
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_MEDIA_TYPES = ("application/json", "text/csv", XLSX_MEDIA_TYPE)
@@ -30,24 +52,61 @@ UPLOAD_MEDIA_TYPES = ("application/json", "text/csv", XLSX_MEDIA_TYPE)
 
 
 class Question(UnicodeModel):
-    """One validated question. `correct` holds 0-based option indexes; its length is the select count."""
+    """One question of a set, in the JSON upload format; `type` says how it is answered (the parser,
+    `speedrun.question_sets.parsing`, has applied the rules of its type)."""
 
     model_config = ConfigDict(frozen=True)
 
-    category: str
-    """As written in the file; compare with `fold_category`."""
-    text: str
-    options: list[str]
-    correct: list[int]
-    explanation: str | None = None
-    image: str | None = None
-    """The key of the question's image in the image store (`manifest.image_url` makes its URL)."""
-    option_images: list[str | None] | None = None
-    """One image key (or None) per option, in the options' order; None when no option has one."""
+    type: QuestionType = Field(
+        default=DEFAULT_QUESTION_TYPE,
+        description="`choice` (the default: what a question without a type is), `true_false`, `poll`, `numeric` "
+        "or `order`.",
+    )
+    category: str = Field(description="As written in the file; categories compare case-insensitively.")
+    text: str = Field(description="The question as participants read it.")
+    options: list[str] = Field(
+        description="choice and poll: 2..8; true_false: 2 (`True`, `False` unless the file names them); order: "
+        "3..6, as written; numeric: none."
+    )
+    correct: list[int] = Field(
+        description="0-based option indexes. choice: the correct options (as many as a participant selects); "
+        "true_false: `[0]` or `[1]`; order: every option's index once, in the correct order; poll and numeric: "
+        "empty."
+    )
+    explanation: str | None = Field(default=None, description="Why the answer is what it is (null: none).")
+    image: str | None = Field(
+        default=None,
+        description="The key of the question's image (what `POST /api/images` answers; served at `/images/<key>`).",
+    )
+    option_images: list[str | None] | None = Field(
+        default=None,
+        description="One image key (or null) per option, in the options' order; null when no option has one.",
+    )
+    answer: float | None = Field(
+        default=None,
+        description=f"numeric only: the correct number (finite, at most {MAX_NUMERIC_ABS:,} in size); null otherwise.",
+    )
+    tolerance: float | None = Field(
+        default=None,
+        description="numeric only: how far from `answer` a value still counts as correct (0 or more, 0: only "
+        f"`answer` itself; at most {MAX_NUMERIC_ABS:,}); null otherwise.",
+    )
 
     @property
     def select_count(self) -> int:
-        return len(self.correct)
+        return select_count(self.type, len(self.options), len(self.correct))
+
+
+def select_count(question_type: QuestionType, option_count: int, correct_count: int) -> int:
+    """How many option indexes an answer gives: every option of an order question (in order), one of a
+    poll's, none for a numeric question (it is answered with a number), else one per correct option."""
+    if question_type == "order":
+        return option_count
+    if question_type == "poll":
+        return 1
+    if question_type == "numeric":
+        return 0
+    return correct_count
 
 
 class ParsedQuestionSet(UnicodeModel):
@@ -136,7 +195,9 @@ class QuestionSetContent(BaseModel):
     id: str
     version: int
     name: str
-    questions: list[Question] = Field(description="`correct` holds 0-based option indexes.")
+    questions: list[Question] = Field(
+        description="`correct` holds 0-based option indexes; `type`, `answer` and `tolerance` as uploaded."
+    )
 
 
 class CopyRequest(UnicodeModel):

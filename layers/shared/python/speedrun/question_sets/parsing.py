@@ -13,25 +13,33 @@ import csv
 import html
 import io
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 from speedrun.errors import BadRequest, TooLarge
 from speedrun.question_sets.models import (
+    DEFAULT_QUESTION_TYPE,
     MAX_CATEGORY_CHARS,
     MAX_EXPLANATION_CHARS,
     MAX_FILE_BYTES,
     MAX_NAME_CHARS,
+    MAX_NUMERIC_ABS,
     MAX_OPTION_CHARS,
     MAX_OPTIONS,
     MAX_QUESTIONS,
     MAX_TEXT_CHARS,
     MIN_OPTIONS,
+    OPTION_COUNTS,
+    QUESTION_TYPES,
+    TRUE_FALSE_OPTIONS,
     ParsedQuestionSet,
     Problem,
     Question,
+    QuestionType,
 )
 from speedrun.question_sets.spreadsheet import Sheet, WorkbookUnreadable, is_zip, read_workbook
 from speedrun.text import lone_surrogate_problem
@@ -167,9 +175,13 @@ class _Checker:
             return None
         return stripped
 
-    def options(self, values: list[Any], label: Callable[[int], str], list_field: str) -> list[str] | None:
-        if not MIN_OPTIONS <= len(values) <= MAX_OPTIONS:
-            self.add(list_field, f"must have {MIN_OPTIONS} to {MAX_OPTIONS} options (has {len(values)})")
+    def options(
+        self, values: list[Any], label: Callable[[int], str], list_field: str, kind: QuestionType = "choice"
+    ) -> list[str] | None:
+        low, high = OPTION_COUNTS[kind]
+        counted = low <= len(values) <= high
+        if not counted:
+            self.add(list_field, _option_count_reason(kind, len(values)))
         cleaned = [self.text(value, label(index), MAX_OPTION_CHARS) for index, value in enumerate(values)]
         first_seen: dict[str, int] = {}
         for index, option in enumerate(cleaned):
@@ -179,7 +191,7 @@ class _Checker:
                 self.add(list_field, f"duplicate option {option!r} ({label(first_seen[option])} and {label(index)})")
             else:
                 first_seen[option] = index
-        if any(option is None for option in cleaned) or not MIN_OPTIONS <= len(values) <= MAX_OPTIONS:
+        if any(option is None for option in cleaned) or not counted:
             return None
         return [option for option in cleaned if option is not None]
 
@@ -225,6 +237,24 @@ class _Checker:
                 if not 0 <= index < option_count:
                     self.add(field_name, f"{number} is out of range: options are numbered {low}..{high}")
 
+    def number(self, value: float, field_name: str, low: int) -> float | _Refused:
+        """A number in low..MAX_NUMERIC_ABS (a JSON integer of any size is compared before it is a float)."""
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(field_name, "must be a finite number")
+            return REFUSED
+        if not low <= value <= MAX_NUMERIC_ABS:
+            self.add(field_name, f"must be between {low} and {MAX_NUMERIC_ABS}")
+            return REFUSED
+        return float(value)
+
+
+def _option_count_reason(kind: QuestionType, count: int) -> str:
+    low, high = OPTION_COUNTS[kind]
+    if kind == "choice":  # a file without types reads as it did before them
+        return f"must have {low} to {high} options (has {count})"
+    counts = f"exactly {low}" if low == high else f"{low} to {high}"
+    return f"{kind} questions need {counts} options (has {count})"
+
 
 def _json_type(value: Any) -> str:
     if value is None:
@@ -238,6 +268,191 @@ def _json_type(value: Any) -> str:
     if isinstance(value, list):
         return "an array"
     return "an object"
+
+
+# --- question types: the rules of each type, whatever the format wrote -----------------------------
+
+
+class _Refused(Enum):
+    """A field whose problem is reported already (None is a field left out)."""
+
+    REFUSED = "refused"
+
+
+REFUSED = _Refused.REFUSED
+_TYPE_NAMES: dict[str, QuestionType] = {kind: kind for kind in QUESTION_TYPES}
+_NO_CORRECT: dict[QuestionType, str] = {
+    "poll": "a poll has no correct answer",
+    "numeric": "a numeric question has no correct option: its correct number is `answer`",
+}
+
+
+@dataclass(frozen=True)
+class _Format:
+    """How a format writes a question's answer fields: how its problems name them, and how to read them."""
+
+    option: Callable[[int], str]
+    """The field of one option, by its 0-based index."""
+    correct: str
+    one_based: bool
+    """`correct` numbers the options from 1."""
+    correct_example: str
+    true_false_example: str
+    read_correct: Callable[[Any, str, QuestionType, _Checker], list[int] | _Refused | None]
+    """`correct` given as 0-based indexes ([] an empty list, None none given)."""
+    read_number: Callable[[Any, str, _Checker], float | _Refused]
+    """`answer` or `tolerance`, as given (a number, not yet checked against the limits)."""
+    options: str = "options"
+
+
+@dataclass(frozen=True)
+class _Given:
+    """A question's answer fields as its file holds them; `options` is None when left out, REFUSED
+    when it is no list (reported)."""
+
+    options: list[Any] | _Refused | None
+    correct: Any
+    answer: Any
+    tolerance: Any
+
+
+@dataclass(frozen=True)
+class _AnswerKey:
+    """What a question of its type holds besides its text: valid by the rules of the type."""
+
+    type: QuestionType
+    options: list[str]
+    correct: list[int]
+    answer: float | None
+    tolerance: float | None
+
+
+def _question_type(value: Any, checker: _Checker) -> QuestionType | _Refused:
+    """`type`: one of QUESTION_TYPES, any letter case; absent or empty is a choice."""
+    if value is None:
+        return DEFAULT_QUESTION_TYPE
+    if not isinstance(value, str):
+        checker.add("type", f"must be a string ({', '.join(QUESTION_TYPES)}), not {_json_type(value)}")
+        return REFUSED
+    name = value.strip().casefold()
+    if not name:
+        return DEFAULT_QUESTION_TYPE
+    kind = _TYPE_NAMES.get(name)
+    if kind is None:
+        checker.add("type", f"must be one of {', '.join(QUESTION_TYPES)} (got {value.strip()!r})")
+        return REFUSED
+    return kind
+
+
+def _is_left_out(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _answer_key(kind: QuestionType, given: _Given, fmt: _Format, checker: _Checker) -> _AnswerKey | None:
+    """The options, correct answer and number of a question by the rules of its type (None: a problem,
+    reported). Problems come in the order options, correct, answer, tolerance."""
+    before = len(checker.problems)
+    options = _typed_options(kind, given.options, fmt, checker)
+    correct = _typed_correct(kind, given.correct, _option_count(kind, given.options), fmt, checker)
+    answer = _numeric_field(given.answer, "answer", kind, fmt, checker)
+    tolerance = _numeric_field(given.tolerance, "tolerance", kind, fmt, checker)
+    if kind == "numeric" and answer is None:
+        checker.add("answer", "is required: the correct number")
+    if len(checker.problems) != before or options is None or correct is None:
+        return None
+    if isinstance(answer, _Refused) or isinstance(tolerance, _Refused):  # reported: a problem
+        return None
+    if kind == "numeric" and tolerance is None:
+        tolerance = 0.0
+    return _AnswerKey(type=kind, options=options, correct=correct, answer=answer, tolerance=tolerance)
+
+
+def _numeric_field(
+    value: Any, field_name: str, kind: QuestionType, fmt: _Format, checker: _Checker
+) -> float | _Refused | None:
+    """`answer` or `tolerance`, which only numeric questions have (None: left out)."""
+    if _is_left_out(value):
+        return None
+    if kind != "numeric":
+        checker.add(
+            field_name, f"only numeric questions have {'an answer' if field_name == 'answer' else 'a tolerance'}"
+        )
+        return REFUSED
+    number = fmt.read_number(value, field_name, checker)
+    if number is REFUSED:
+        return REFUSED
+    return checker.number(number, field_name, 0 if field_name == "tolerance" else -MAX_NUMERIC_ABS)
+
+
+def _option_count(kind: QuestionType | _Refused, options: list[Any] | _Refused | None) -> int | None:
+    """How many options the question has as written (None: not known), true/false's default included."""
+    if kind == "true_false" and not options:
+        return len(TRUE_FALSE_OPTIONS)
+    if kind == "numeric":
+        return 0
+    return len(options) if isinstance(options, list) else None
+
+
+def _typed_options(
+    kind: QuestionType, raw: list[Any] | _Refused | None, fmt: _Format, checker: _Checker
+) -> list[str] | None:
+    if raw is REFUSED:
+        return None
+    if kind == "numeric":
+        if raw:
+            checker.add(fmt.options, "numeric questions take no options")
+            return None
+        return []
+    if kind == "true_false" and not raw:
+        return list(TRUE_FALSE_OPTIONS)
+    if raw is None:
+        checker.add(fmt.options, "is required")
+        return None
+    return checker.options(raw, fmt.option, fmt.options, kind)
+
+
+def _typed_correct(
+    kind: QuestionType, value: Any, option_count: int | None, fmt: _Format, checker: _Checker
+) -> list[int] | None:
+    if kind in _NO_CORRECT:
+        if _is_left_out(value) or value == []:
+            return []
+        checker.add(fmt.correct, _NO_CORRECT[kind])
+        return None
+    correct = fmt.read_correct(value, fmt.correct, kind, checker)
+    if correct is REFUSED:
+        return None
+    if kind == "order":
+        return _order_correct(correct, option_count, fmt, checker)
+    if correct is None:
+        example = fmt.true_false_example if kind == "true_false" else fmt.correct_example
+        checker.add(fmt.correct, f"is required: {example}")
+        return None
+    before = len(checker.problems)
+    checker.correct(correct, option_count, fmt.correct, one_based=fmt.one_based)
+    if kind == "true_false" and len(correct) > 1:
+        checker.add(fmt.correct, f"a true_false question has one correct option: {fmt.true_false_example}")
+    return correct if len(checker.problems) == before else None
+
+
+def _order_correct(
+    correct: list[int] | None, option_count: int | None, fmt: _Format, checker: _Checker
+) -> list[int] | None:
+    """The correct order: the options as written, or each option's index once in the order given."""
+    if not option_count:  # no options to order: their own problem says so
+        return None
+    if not correct:
+        return list(range(option_count))
+    if sorted(correct) != list(range(option_count)):
+        first = 1 if fmt.one_based else 0
+        shown = [index + first for index in correct]
+        checker.add(
+            fmt.correct,
+            f"must name every option once, in the correct order ({first}..{option_count - 1 + first} "
+            f"in some order; got {shown})",
+        )
+        return None
+    return correct
 
 
 # --- JSON --------------------------------------------------------------------------------------
@@ -315,54 +530,79 @@ def _json_question(item: Any, checker: _Checker) -> Question | None:
     if not isinstance(item, dict):
         checker.add("question", f"must be an object, not {_json_type(item)}")
         return None
+    kind = _question_type(item.get("type"), checker)
     category = checker.text(item.get("category"), "category", MAX_CATEGORY_CHARS)
     text_key, text_value = _spelling(item, checker, "text", "question")
     text = checker.text(text_value, text_key, MAX_TEXT_CHARS)
     explanation = checker.text(item.get("explanation"), "explanation", MAX_EXPLANATION_CHARS, required=False)
-
     raw_options = item.get("options")
-    options: list[str] | None = None
-    option_count: int | None = None
-    if not isinstance(raw_options, list):
-        checker.add("options", "is required" if raw_options is None else "must be an array of strings")
-    else:
-        option_count = len(raw_options)
-        options = checker.options(raw_options, lambda index: f"options[{index}]", "options")
-
+    options: list[Any] | _Refused | None = raw_options
+    if raw_options is not None and not isinstance(raw_options, list):
+        checker.add("options", "must be an array of strings")
+        options = REFUSED
     correct_key, raw_correct = _spelling(item, checker, "correct", "answers")
-    correct = _json_correct(raw_correct, correct_key, option_count, checker)
+    key = None
+    if kind is not REFUSED:
+        given = _Given(options=options, correct=raw_correct, answer=item.get("answer"), tolerance=item.get("tolerance"))
+        key = _answer_key(kind, given, _json_format(correct_key), checker)
     image = checker.image(item.get("image"), "image")
-    option_images = checker.option_images(item.get("option_images"), option_count)
-    if checker.problems or category is None or text is None or options is None or correct is None:
+    option_images = checker.option_images(item.get("option_images"), _option_count(kind, options))
+    if checker.problems or category is None or text is None or key is None:
         return None
     return Question(
+        type=key.type,
         category=category,
         text=text,
-        options=options,
-        correct=correct,
+        options=key.options,
+        correct=key.correct,
         explanation=explanation,
         image=image,
         option_images=option_images,
+        answer=key.answer,
+        tolerance=key.tolerance,
     )
 
 
-def _json_correct(value: Any, field_name: str, option_count: int | None, checker: _Checker) -> list[int] | None:
+_JSON_TRUE_FALSE = "true, false, [0] or [1]"
+
+
+def _json_format(correct_key: str) -> _Format:
+    return _Format(
+        option=lambda index: f"options[{index}]",
+        correct=correct_key,
+        one_based=False,
+        correct_example="a list of 0-based option indexes",
+        true_false_example=_JSON_TRUE_FALSE,
+        read_correct=_json_correct,
+        read_number=_json_number,
+    )
+
+
+def _json_correct(value: Any, field_name: str, kind: QuestionType, checker: _Checker) -> list[int] | _Refused | None:
+    """0-based option indexes (None: not given); a true/false question may say `true` or `false`."""
     if value is None:
-        checker.add(field_name, "is required: a list of 0-based option indexes")
         return None
+    if kind == "true_false" and isinstance(value, bool):
+        return [0] if value else [1]
     # bool is a subclass of int in Python, but `true` is not an option index.
     if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
-        checker.add(field_name, "must be a list of 0-based option indexes (integers)")
-        return None
-    before = len(checker.problems)
-    checker.correct(value, option_count, field_name, one_based=False)
-    return value if len(checker.problems) == before else None
+        example = _JSON_TRUE_FALSE if kind == "true_false" else "a list of 0-based option indexes (integers)"
+        checker.add(field_name, f"must be {example}")
+        return REFUSED
+    return value
+
+
+def _json_number(value: Any, field_name: str, checker: _Checker) -> float | _Refused:
+    # bool is a subclass of int in Python, but `true` is not a number.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        checker.add(field_name, f"must be a number, not {_json_type(value)}")
+        return REFUSED
+    return value
 
 
 # --- Open Trivia DB ------------------------------------------------------------------------------
 
 OPENTDB_TYPES = ("multiple", "boolean")
-OPENTDB_BOOLEAN_OPTIONS = ("True", "False")
 
 
 def _parse_opentdb(document: dict[str, Any]) -> ParsedQuestionSet:
@@ -398,7 +638,8 @@ def _opentdb_question(item: Any, checker: _Checker) -> Question | None:
     if checker.problems or category is None or text is None or answer is None:
         return None
     options, correct = answer
-    return Question(category=category, text=text, options=options, correct=correct)
+    question_type: QuestionType = "true_false" if kind == "boolean" else "choice"
+    return Question(type=question_type, category=category, text=text, options=options, correct=correct)
 
 
 def _opentdb_multiple(item: dict[str, Any], checker: _Checker) -> tuple[list[str], list[int]] | None:
@@ -421,22 +662,29 @@ def _opentdb_multiple(item: dict[str, Any], checker: _Checker) -> tuple[list[str
 
 
 def _opentdb_boolean(item: dict[str, Any], checker: _Checker) -> tuple[list[str], list[int]] | None:
-    """Always the options True, False; `correct_answer` says which (`incorrect_answers` is the other)."""
+    """A true/false question: always the options True, False; `correct_answer` says which
+    (`incorrect_answers` is the other)."""
     answer = checker.text(_unescaped(item.get("correct_answer")), "correct_answer", MAX_OPTION_CHARS)
     if answer is None:
         return None
-    folded = [option.casefold() for option in OPENTDB_BOOLEAN_OPTIONS]
+    folded = [option.casefold() for option in TRUE_FALSE_OPTIONS]
     if answer.casefold() not in folded:
         checker.add("correct_answer", f"must be True or False in a boolean question (got {answer!r})")
         return None
-    return list(OPENTDB_BOOLEAN_OPTIONS), [folded.index(answer.casefold())]
+    return list(TRUE_FALSE_OPTIONS), [folded.index(answer.casefold())]
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 
 _REQUIRED_COLUMNS = ("category", "question", "correct")
-_OPTIONAL_COLUMNS = ("explanation", "image")
-CSV_HEADER = "category,question,option_1,...,option_N,correct[,explanation][,image]"
+_OPTIONAL_COLUMNS = ("explanation", "image", "type", "answer", "tolerance")
+CSV_HEADER = "category,question,option_1,...,option_N,correct[,explanation][,image][,type][,answer][,tolerance]"
+_NUMBER_PATTERN = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+"""A number as a cell writes it (ASCII; no `inf`, `nan` or `1_000`, which Python's float() would take)."""
+_OPTION_NUMBER = re.compile(r"[0-9]{1,9}")
+"""An option number in a header or a `correct` cell (ASCII digits: str.isdigit() also accepts superscripts,
+which int() refuses; at most 9 of them, as int() refuses more than 4,300)."""
+_CSV_TRUE_FALSE = "1 or true (the first option), 2 or false"
 
 
 @dataclass(frozen=True)
@@ -540,8 +788,7 @@ def _missing_header_columns(columns: dict[str, int], options: dict[int, int]) ->
 def _option_number(name: str) -> int | None:
     prefix = "option_"
     suffix = name[len(prefix) :]
-    # ASCII digits only: str.isdigit() also accepts superscripts ('option_¹'), which int() refuses.
-    if name.startswith(prefix) and suffix.isascii() and suffix.isdigit():
+    if name.startswith(prefix) and _OPTION_NUMBER.fullmatch(suffix):
         return int(suffix)
     return None
 
@@ -558,6 +805,7 @@ def _csv_question(row: list[str], layout: _CsvLayout, width: int, checker: _Chec
         position = layout.columns.get(column)
         return cells[position] if position is not None else ""
 
+    kind = _question_type(cell("type"), checker)
     category = checker.text(cell("category"), "category", MAX_CATEGORY_CHARS)
     text = checker.text(cell("question"), "question", MAX_TEXT_CHARS)
     explanation = checker.text(cell("explanation"), "explanation", MAX_EXPLANATION_CHARS, required=False)
@@ -565,29 +813,62 @@ def _csv_question(row: list[str], layout: _CsvLayout, width: int, checker: _Chec
     raw_options = [cells[position] for position in layout.option_columns]
     while raw_options and not raw_options[-1].strip():  # fewer options than columns: trailing cells empty
         raw_options.pop()
-    options = checker.options(raw_options, lambda index: f"option_{index + 1}", "options")
-    correct = _csv_correct(cell("correct"), len(raw_options), checker)
+    key = None
+    if kind is not REFUSED:
+        given = _Given(options=raw_options, correct=cell("correct"), answer=cell("answer"), tolerance=cell("tolerance"))
+        key = _answer_key(kind, given, _CSV_FORMAT, checker)
     image = checker.image(cell("image"), "image")
-    if checker.problems or category is None or text is None or options is None or correct is None:
+    if checker.problems or category is None or text is None or key is None:
         return None
     return Question(
-        category=category, text=text, options=options, correct=correct, explanation=explanation, image=image
+        type=key.type,
+        category=category,
+        text=text,
+        options=key.options,
+        correct=key.correct,
+        explanation=explanation,
+        image=image,
+        answer=key.answer,
+        tolerance=key.tolerance,
     )
 
 
-def _csv_correct(value: str, option_count: int, checker: _Checker) -> list[int] | None:
-    """`correct` as spreadsheet users write it: 1-based option numbers separated by `;`."""
-    parts = [part.strip() for part in value.split(";")] if value.strip() else []
-    if not parts:
-        checker.add("correct", "is required: option numbers such as 2 or 1;3")
+def _csv_correct(value: str, field_name: str, kind: QuestionType, checker: _Checker) -> list[int] | _Refused | None:
+    """`correct` as spreadsheet users write it: 1-based option numbers separated by `;` (None: empty);
+    a true/false question may say `true` or `false`."""
+    text = value.strip()
+    if not text:
         return None
-    if not all(part.isdigit() and part.isascii() for part in parts):
-        checker.add("correct", f"must be option numbers separated by ';' such as 2 or 1;3 (got {value.strip()!r})")
-        return None
-    indexes = [int(part) - 1 for part in parts]
-    before = len(checker.problems)
-    checker.correct(indexes, option_count, "correct", one_based=True)
-    return indexes if len(checker.problems) == before else None
+    if kind == "true_false" and text.casefold() in ("true", "false"):
+        return [0] if text.casefold() == "true" else [1]
+    parts = [part.strip() for part in text.split(";")]
+    if not all(_OPTION_NUMBER.fullmatch(part) for part in parts):
+        example = {
+            "true_false": _CSV_TRUE_FALSE,
+            "order": "the option numbers in the correct order, separated by ';', such as 2;1;3",
+        }.get(kind, "option numbers separated by ';' such as 2 or 1;3")
+        checker.add(field_name, f"must be {example} (got {text!r})")
+        return REFUSED
+    return [int(part) - 1 for part in parts]
+
+
+def _cell_number(value: str, field_name: str, checker: _Checker) -> float | _Refused:
+    text = value.strip()
+    if not _NUMBER_PATTERN.fullmatch(text):
+        checker.add(field_name, f"must be a number such as 42, -3.5 or 1e6 (got {text!r})")
+        return REFUSED
+    return float(text)
+
+
+_CSV_FORMAT = _Format(
+    option=lambda index: f"option_{index + 1}",
+    correct="correct",
+    one_based=True,
+    correct_example="option numbers such as 2 or 1;3",
+    true_false_example=_CSV_TRUE_FALSE,
+    read_correct=_csv_correct,
+    read_number=_cell_number,
+)
 
 
 # --- .xlsx workbooks -----------------------------------------------------------------------------
@@ -773,7 +1054,7 @@ def _kahoot_correct(value: str, filled: list[int], answer_columns: int, checker:
     if not parts:
         checker.add(KAHOOT_CORRECT, "is required: answer numbers such as 1 or 1,3")
         return None
-    if not all(part.isdigit() and part.isascii() for part in parts):
+    if not all(_OPTION_NUMBER.fullmatch(part) for part in parts):
         checker.add(KAHOOT_CORRECT, f"must be answer numbers separated by ',' such as 1 or 1,3 (got {value.strip()!r})")
         return None
     numbers = [int(part) for part in parts]

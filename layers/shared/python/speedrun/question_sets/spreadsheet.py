@@ -29,7 +29,7 @@ near 300 MB, within the question-set function's 512 MB."""
 MAX_ROWS = 20 * MAX_QUESTIONS
 """Rows read from all sheets together, blank rows and title rows included."""
 MAX_COLUMNS = 64
-"""Columns read per row; the widest layout (the CSV columns with 8 options) has 12."""
+"""Columns read per row; the widest layout (the CSV columns with 8 options and every optional column) has 16."""
 
 
 class WorkbookUnreadable(Exception):

@@ -8,8 +8,9 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from speedrun.engine.models import Scoring
 from speedrun.engine.store import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, NAME_MAX_CHARS
 from speedrun.players.commands import HANDLE_PATTERN
 from speedrun.question_sets.models import MAX_CATEGORY_CHARS, MAX_NAME_CHARS, MAX_QUESTIONS
@@ -44,7 +45,26 @@ class CreateSpeedRunRequest(UnicodeModel):
         default=None, ge=1, le=MAX_QUESTIONS, description="How many questions (default: every matching one)."
     )
     shuffle: bool = Field(default=False, description="Pick and order the questions at random.")
-    question_duration_s: int = Field(default=20, ge=5, le=300, description="Seconds per question.")
+    question_duration_s: int | None = Field(
+        default=20,
+        ge=5,
+        le=300,
+        description="Seconds per question; null: untimed questions (the run's `duration_s` still ends the run; "
+        "needs `scoring` `accuracy`).",
+    )
+    scoring: Scoring = Field(
+        default="speed",
+        validate_default=True,  # the default is checked against untimed questions too
+        description="`speed`: a correct answer earns 500..1000 points by how fast it came; `accuracy`: a flat 1,000.",
+    )
+    speed_tiebreak: bool = Field(
+        default=True,
+        description="Under `accuracy` scoring, equal scores are ranked by total time (false: by join order). "
+        "Under `speed` scoring time always breaks ties.",
+    )
+    show_explanations: bool = Field(
+        default=False, description="Each `answer_result` carries the question's explanation."
+    )
     duration_s: int | None = Field(
         default=None, ge=30, le=MAX_DURATION_S, description="The run's deadline after start (default: none)."
     )
@@ -58,6 +78,16 @@ class CreateSpeedRunRequest(UnicodeModel):
         if value is not None and not value.strip():
             raise ValueError("must not be blank")
         return value.strip() if value is not None else None
+
+    @field_validator("scoring")
+    @classmethod
+    def _untimed_needs_accuracy(cls, value: Scoring, info: ValidationInfo) -> Scoring:
+        if value == "speed" and "question_duration_s" in info.data and info.data["question_duration_s"] is None:
+            raise ValueError(
+                "untimed questions (question_duration_s null) need scoring 'accuracy': speed points are "
+                "counted against a question's time"
+            )
+        return value
 
 
 class JoinRequest(UnicodeModel):

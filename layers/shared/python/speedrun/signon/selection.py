@@ -49,16 +49,36 @@ def select_questions(
     if not pool:
         raise BadRequest("the question set has no questions", details=[{"field": "question_set_id", "reason": "empty"}])
     chosen = rng.sample(pool, count) if shuffle else pool[:count]
-    return [
-        FrozenQuestion(
-            index=index,
-            category=question.category,
-            text=question.text,
-            options=list(question.options),
-            correct=list(question.correct),
-            explanation=question.explanation,
-            image=question.image,
-            option_images=None if question.option_images is None else list(question.option_images),
-        )
-        for index, question in enumerate(chosen)
-    ]
+    return [freeze(index, question, rng) for index, question in enumerate(chosen)]
+
+
+def freeze(index: int, question: Question, rng: random.Random = _system_random) -> FrozenQuestion:
+    """The question as the run plays it. An order question's items are shown in a shuffled order that
+    is never the correct one (else the screen would give the answer away); `correct` then lists the
+    shown indexes in the correct order."""
+    options = list(question.options)
+    correct = list(question.correct)
+    option_images = None if question.option_images is None else list(question.option_images)
+    if question.type == "order":
+        shown = list(range(len(options)))
+        rng.shuffle(shown)
+        while shown == correct:
+            rng.shuffle(shown)
+        position = {original: place for place, original in enumerate(shown)}
+        options = [question.options[original] for original in shown]
+        correct = [position[original] for original in question.correct]
+        if question.option_images is not None:
+            option_images = [question.option_images[original] for original in shown]
+    return FrozenQuestion(
+        index=index,
+        type=question.type,
+        category=question.category,
+        text=question.text,
+        options=options,
+        correct=correct,
+        explanation=question.explanation,
+        image=question.image,
+        option_images=option_images,
+        answer=question.answer,
+        tolerance=question.tolerance,
+    )

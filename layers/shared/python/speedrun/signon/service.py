@@ -106,6 +106,9 @@ class SignOnService:
             shuffle=request.shuffle,
             categories=request.categories,
             late_join=request.late_join,
+            scoring=request.scoring,
+            speed_tiebreak=request.speed_tiebreak,
+            show_explanations=request.show_explanations,
         )
         created = self.engine.create_run(config, questions)
         self._list_for_host(host, created)

@@ -61,9 +61,37 @@ local function save_player(p) redis.call('HSET', K_PLAYERS, p.id, json(p)) end
 
 local function board_member(p) return string.format('%08d:%s', p.order, p.id) end
 
--- Sorted ascending = rank order: score desc, then total elapsed asc; equal values fall back to the
--- member, whose zero-padded join order prefix sorts by join order.
-local function board_value(p) return string.format('%.0f', (SCORE_SPAN - p.score) * ELAPSED_SPAN + p.elapsed) end
+-- Whether total elapsed time breaks ties: always under speed scoring, under accuracy scoring only
+-- while the host keeps `speed_tiebreak` (runs frozen before the options read as speed).
+local function elapsed_breaks_ties(meta) return meta.scoring ~= 'accuracy' or meta.speed_tiebreak ~= '0' end
+
+-- Sorted ascending = rank order: score desc, then total elapsed asc (when it breaks ties); equal values
+-- fall back to the member, whose zero-padded join order prefix sorts by join order.
+local function board_value(meta, p)
+  local elapsed = elapsed_breaks_ties(meta) and p.elapsed or 0
+  return string.format('%.0f', (SCORE_SPAN - p.score) * ELAPSED_SPAN + elapsed)
+end
+
+-- Timing (docs/engine.md, Scoring). A question's time in ms: nil when questions are untimed (the run's
+-- deadline still ends the run). A participant's window is that time times their extra-time multiplier,
+-- fixed when the question is served (and re-set when the host grants extra time mid-question).
+local function question_ms(meta)
+  local seconds = tonumber(meta.question_duration_s)
+  return seconds and seconds * 1000 or nil
+end
+
+local function window_ms(meta, p)
+  local base = question_ms(meta)
+  if not base then return nil end
+  return math.floor(base * (p.extra or 1) + 0.5)
+end
+
+-- The participant's deadline for a question served at `served_at`: the window's end, or the run's.
+local function deadline_of(meta, p, served_at)
+  local window = window_ms(meta, p)
+  if window then return served_at + window end
+  return tonumber(meta.ends_at)
+end
 
 local function emit(event_type, data)
   local seq = redis.call('LLEN', K_EVENTS) + 1
@@ -80,6 +108,20 @@ local function hmget_many(key, fields)
     for i = 1, #got do values[#values + 1] = got[i] end
   end
   return values
+end
+
+-- The run's scoring options as `state` and `started` tell them (runs frozen before them: the defaults).
+local function run_options(meta)
+  return {scoring = meta.scoring or 'speed', speed_tiebreak = meta.speed_tiebreak ~= '0',
+          show_explanations = meta.show_explanations == '1'}
+end
+
+-- A question as its participant is served it: never its answer (`correct`, a numeric `answer`).
+-- `duration_ms`: the participant's window (absent when untimed).
+local function served_question(q, p)
+  return {index = q.index, question_type = q.type or 'choice', category = q.category, text = q.text,
+          options = array(q.options), select_count = q.select_count, served_at = p.served_at,
+          deadline = p.deadline, duration_ms = p.window, image = q.image, option_images = q.option_images}
 end
 
 -- The board in rank order, the whole of it or its first `limit` entries (the host's view; participants

@@ -15,7 +15,7 @@ local p = {id = ARGV[2], name = ARGV[3], handle = handle, order = order, score =
            next = 0, cur = -1, served_at = 0, deadline = 0, finished = false, kicked = false}
 save_player(p)
 redis.call('HSET', K_NAMES, ARGV[4], p.id)
-redis.call('ZADD', K_BOARD, board_value(p), board_member(p))
+redis.call('ZADD', K_BOARD, board_value(meta, p), board_member(p))
 emit('participant_joined', json({participant_id = p.id, name = p.name, player_handle = handle, join_order = order}))
 meta.participant_count = count
 -- The host hears of it within a second (coalesced); the lobby's participants by the next lobby update.

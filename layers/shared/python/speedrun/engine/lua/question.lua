@@ -14,11 +14,9 @@ if p.finished or index ~= p.next then return fail('out_of_order', 'the next ques
 if p.cur ~= index then
   p.cur = index
   p.served_at = NOW
-  p.deadline = NOW + tonumber(meta.question_duration_s) * 1000
+  p.window = window_ms(meta, p)
+  p.deadline = deadline_of(meta, p, NOW)
   save_player(p)
   emit('question_served', json({participant_id = p.id, index = index, served_at = p.served_at, deadline = p.deadline}))
 end
-local q = cjson.decode(redis.call('HGET', K_QUESTIONS, index))
-return ok({index = index, category = q.category, text = q.text, options = q.options,
-           select_count = q.select_count, served_at = p.served_at, deadline = p.deadline,
-           image = q.image, option_images = q.option_images})
+return ok(served_question(cjson.decode(redis.call('HGET', K_QUESTIONS, index)), p))

@@ -9,5 +9,5 @@ redis.call('HSET', K_META, 'status', 'running', 'started_at', json(NOW), 'ends_a
 for _, key in ipairs(KEYS) do redis.call('PERSIST', key) end
 emit('run_started', json({started_at = NOW, ends_at = ends_at}))
 return ok({started_at = NOW, ends_at = ends_at, question_count = tonumber(meta.question_count),
-           question_duration_s = tonumber(meta.question_duration_s), images = meta.images, join_code = meta.join_code,
+           question_duration_s = tonumber(meta.question_duration_s), options = run_options(meta), images = meta.images, join_code = meta.join_code,
            conns = connections()})

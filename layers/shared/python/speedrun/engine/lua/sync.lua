@@ -7,7 +7,7 @@ if refused then return refused end
 enforce_deadline(meta)
 local state = {
   status = meta.status, name = meta.name, question_count = tonumber(meta.question_count),
-  question_duration_s = tonumber(meta.question_duration_s),
+  question_duration_s = tonumber(meta.question_duration_s), options = run_options(meta),
   started_at = tonumber(meta.started_at), ends_at = tonumber(meta.ends_at),
   participant_count = tonumber(meta.participant_count),
   leaderboard = build_board(ARGV[2] == 'host' and HOST_BOARD_MAX or 10),
@@ -23,7 +23,8 @@ if ARGV[2] == 'host' then
   table.sort(players, function(a, b) return a.order < b.order end)
   local list = array()
   for i, p in ipairs(players) do
-    list[i] = {participant_id = p.id, name = p.name, connected = conns[p.id] ~= nil, finished = p.finished}
+    list[i] = {participant_id = p.id, name = p.name, connected = conns[p.id] ~= nil, finished = p.finished,
+               extra_time = p.extra or 1}
   end
   state.participants = list
   return ok(state)
@@ -36,12 +37,10 @@ state.participant_name = p.name
 state.next_index = p.next
 state.score = p.score
 state.elapsed_ms = p.elapsed
+state.extra_time = p.extra or 1
 state.finished = p.finished
 state.rank = rank_of(p)
 if p.cur >= 0 and meta.status == 'running' then
-  local q = cjson.decode(redis.call('HGET', K_QUESTIONS, p.cur))
-  state.current_question = {index = q.index, category = q.category, text = q.text, options = q.options,
-                            select_count = q.select_count, served_at = p.served_at, deadline = p.deadline,
-                            image = q.image, option_images = q.option_images}
+  state.current_question = served_question(cjson.decode(redis.call('HGET', K_QUESTIONS, p.cur)), p)
 end
 return ok(state)
