@@ -9,6 +9,7 @@ page of that origin, so these checks are quick and independent of the local stac
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,8 @@ pytestmark = pytest.mark.e2e
 WEB = Path(__file__).resolve().parents[2] / "web"
 EN_DASH = "\u2013"
 """The pages' "none yet" (a rank, a time left) and key ranges ("1\u20133")."""
+TIMES = "\u00d7"
+"""The multiplication sign of an extra-time multiplier ("1.5\u00d7 time")."""
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -860,6 +863,15 @@ def test_create_run_form_is_checked_and_becomes_the_sign_on_request(page: Page) 
                     m.createRunRequest(form({questionDuration: "301"})).problem,
                     m.createRunRequest(form({minutes: "0.4"})).problem,
                     m.createRunRequest(form({questionCount: "12", questionDuration: "300", minutes: "120"})).problem],
+            // accuracy scoring says whether ties go by speed; untimed questions send null and need accuracy
+            accuracy: m.createRunRequest(form({scoring: "accuracy", speedTiebreak: false,
+                                               showExplanations: true})).body,
+            untimed: m.createRunRequest(form({scoring: "accuracy", speedTiebreak: true, untimed: true,
+                                              questionDuration: "4"})).body,
+            untimedSpeed: m.createRunRequest(form({scoring: "speed", untimed: true})).problem,
+            controls: [m.scoringControls({scoring: "speed", untimed: false}),
+                       m.scoringControls({scoring: "speed", untimed: true}),
+                       m.scoringControls({scoring: "accuracy", untimed: false})],
             countField: [m.questionCountField(12, ""), m.questionCountField(12, "5"), m.questionCountField(4, "5"),
                          m.questionCountField(0, "5")],
         };""",
@@ -872,6 +884,8 @@ def test_create_run_form_is_checked_and_becomes_the_sign_on_request(page: Page) 
                 "question_duration_s": 20,
                 "shuffle": False,
                 "chat": True,
+                "scoring": "speed",
+                "show_explanations": False,
             },
             "runName": "Geo",
         },
@@ -886,6 +900,8 @@ def test_create_run_form_is_checked_and_becomes_the_sign_on_request(page: Page) 
                 "max_participants": 50,
                 "shuffle": True,
                 "chat": True,
+                "scoring": "speed",
+                "show_explanations": False,
             },
             "runName": "Friday quiz",
         },
@@ -905,6 +921,32 @@ def test_create_run_form_is_checked_and_becomes_the_sign_on_request(page: Page) 
             {"max": "12", "value": "5", "help": "12 available in the chosen categories"},
             {"max": "4", "value": "4", "help": "4 available in the chosen categories"},
             {"max": "1", "value": "", "help": ""},
+        ],
+        "accuracy": {
+            "question_set_id": "s1",
+            "question_count": 10,
+            "question_duration_s": 20,
+            "shuffle": False,
+            "chat": True,
+            "scoring": "accuracy",
+            "speed_tiebreak": False,
+            "show_explanations": True,
+        },
+        "untimed": {
+            "question_set_id": "s1",
+            "question_count": 10,
+            "question_duration_s": None,
+            "shuffle": False,
+            "chat": True,
+            "scoring": "accuracy",
+            "speed_tiebreak": True,
+            "show_explanations": False,
+        },
+        "untimedSpeed": "Please fix: untimed questions need accuracy scoring.",
+        "controls": [
+            {"scoring": "speed", "speedDisabled": False, "tiebreakShown": False, "durationDisabled": False},
+            {"scoring": "accuracy", "speedDisabled": True, "tiebreakShown": True, "durationDisabled": True},
+            {"scoring": "accuracy", "speedDisabled": False, "tiebreakShown": True, "durationDisabled": False},
         ],
     }
 
@@ -1079,10 +1121,362 @@ def test_host_screens_show_rows_by_rank_the_join_link_and_the_review(page: Page)
             "The speed-run is over.",
         ],
         "review": [
-            {"text": "Q1", "answer": "Answer: a, c", "correct": "Correct: Ada, Bo"},
-            {"text": "Q2", "answer": "Answer: a", "correct": "Correct: nobody"},
+            {
+                "number": 1,
+                "text": "Q1",
+                "type": "choice",
+                "typeLabel": "Multiple choice",
+                "answer": "Answer: a, c",
+                "who": "Correct: Ada, Bo",
+                "bars": None,
+                "values": None,
+            },
+            {
+                "number": 2,
+                "text": "Q2",
+                "type": "choice",
+                "typeLabel": "Multiple choice",
+                "answer": "Answer: a",
+                "who": "Correct: nobody",
+                "bars": None,
+                "values": None,
+            },
         ],
     }
+
+
+def test_host_tracks_extra_time_and_the_run_options(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const lobbyState = {type: "state", status: "lobby", name: "Quiz", question_count: 3, participant_count: 2,
+            scoring: "accuracy", speed_tiebreak: false, show_explanations: true, question_duration_s: null,
+            participants: [{participant_id: "p1", name: "Ada", extra_time: 2}, {participant_id: "p2", name: "Bo"}],
+            leaderboard: []};
+        const run = m.applyHostMessage(run0, lobbyState);
+        const granted = m.applyHostMessage(run, {type: "extra_time", participant_id: "p2", multiplier: 1.5});
+        // a reply about someone this page does not list (cut from a big run's list) changes nothing
+        const unknown = m.applyHostMessage(granted, {type: "extra_time", participant_id: "p9", multiplier: 2});
+        const joined = m.applyHostMessage(granted, {type: "participant_joined", participant_id: "p3", name: "Cy",
+            participant_count: 3});
+        // a snapshot entry without extra_time keeps what the reply said; one with it sets it
+        const resynced = m.applyHostMessage(granted, {...lobbyState, participants: [{participant_id: "p2", name: "Bo"},
+            {participant_id: "p1", name: "Ada", extra_time: 1}]});
+        const started = m.applyHostMessage(m.newHostRun({name: "Q"}), {type: "started", started_at: 1, ends_at: 2,
+            question_count: 3, scoring: "speed", speed_tiebreak: true, show_explanations: false,
+            question_duration_s: 20});
+        return {
+            lobby: [run.participants.p1.extra_time, run.participants.p2.extra_time, run.options,
+                    m.runOptionsText(run.options)],
+            granted: [granted.participants.p2.extra_time, granted.participants.p1.extra_time],
+            unknown: [unknown === granted, Object.keys(unknown.participants)],
+            newcomer: joined.participants.p3.extra_time,
+            resynced: [resynced.participants.p2.extra_time, resynced.participants.p1.extra_time],
+            started: [started.options, m.runOptionsText(started.options)],
+            texts: [m.runOptionsText(undefined), m.runOptionsText({scoring: "accuracy", speed_tiebreak: true,
+                question_duration_s: 30, show_explanations: false}), m.runOptionsText({scoring: "speed"})],
+            badge: [1, 1.5, 2, 3, undefined].map(m.extraTimeText),
+            choices: [m.extraTimeChoices(1.5), m.extraTimeChoices(2.5).map((choice) => choice.multiplier)],
+            action: m.extraTimeAction("p2", 3),
+        };""",
+    )
+    assert seen == {
+        "lobby": [
+            2,
+            1,
+            {"scoring": "accuracy", "speed_tiebreak": False, "show_explanations": True, "question_duration_s": None},
+            "Accuracy scoring, ties by join order · untimed questions · explanations shown.",
+        ],
+        "granted": [1.5, 2],
+        "unknown": [True, ["p1", "p2"]],
+        "newcomer": 1,
+        "resynced": [1.5, 1],
+        "started": [
+            {"scoring": "speed", "speed_tiebreak": True, "show_explanations": False, "question_duration_s": 20},
+            "Speed scoring · 20 s per question.",
+        ],
+        "texts": ["", "Accuracy scoring, ties broken by speed · 30 s per question.", "Speed scoring."],
+        "badge": ["", f"1.5{TIMES} time", f"2{TIMES} time", f"3{TIMES} time", ""],
+        "choices": [
+            [
+                {"multiplier": 1, "label": f"1{TIMES} (no extra time)", "current": False},
+                {"multiplier": 1.5, "label": f"1.5{TIMES}", "current": True},
+                {"multiplier": 2, "label": f"2{TIMES}", "current": False},
+                {"multiplier": 3, "label": f"3{TIMES}", "current": False},
+            ],
+            [1, 1.5, 2, 2.5, 3],
+        ],
+        "action": {"action": "extra_time", "participant_id": "p2", "multiplier": 3},
+    }
+
+
+def test_host_results_read_each_question_by_its_type(page: Page) -> None:
+    seen = run_module(
+        page,
+        "host_state.js",
+        HOST_RUN
+        + """
+        const [ada, bo, cy] = ["Ada", "Bo", "Cy"].map((name, at) => ({participant_id: `p${at + 1}`, name}));
+        const none = {correct_answerers: [], incorrect_answerers: [], timeout_answerers: [], answered_answerers: [],
+                      option_counts: null, values: null};
+        const review = m.resultsReview([
+            {...none, index: 0, type: "true_false", text: "Sky is blue", options: ["True", "False"],
+             correct_options: [0], option_counts: [2, 1], correct_answerers: [ada, bo], incorrect_answerers: [cy]},
+            {...none, index: 1, type: "poll", text: "Best pet?", options: ["Cat", "Dog", "Fish"], correct_options: [],
+             option_counts: [1, 2, 0], answered_answerers: [ada, bo, cy]},
+            {...none, index: 2, type: "numeric", text: "Pi to two places", options: [], correct_options: [],
+             correct_value: 3.14, tolerance: 0.01, values: [3.13, 4, 3.15], correct_answerers: [ada, bo],
+             incorrect_answerers: [cy]},
+            {...none, index: 3, type: "order", text: "Smallest first", options: ["ten", "one", "five"],
+             correct_options: [1, 2, 0], correct_answerers: [bo]},
+            {...none, index: 4, type: "numeric", text: "Nobody", options: [], correct_options: [], correct_value: 7,
+             tolerance: 0, values: []},
+        ]);
+        const rounded = (summary) => summary && {...summary, bins: summary.bins.map((bin) =>
+            [Math.round(bin.from * 100) / 100, Math.round(bin.to * 100) / 100, bin.count, bin.correct])};
+        // a poll's answers count as answered in the live table (never as wrong)
+        const live = apply(run0, [
+            {type: "participant_joined", participant_id: "p1", name: "Ada", participant_count: 1},
+            {type: "started", started_at: 1, ends_at: 2, question_count: 3},
+            {type: "participant_answered", participant_id: "p1", name: "Ada", index: 0, outcome: "answered",
+             points: 0, score: 0},
+        ]);
+        const row = m.liveRows(live)[0];
+        return {
+            review: review.map((question) => ({...question, values: rounded(question.values)})),
+            summaries: [rounded(m.valuesSummary([10, 1, 3, 2])), rounded(m.valuesSummary([5, 5], 5, 0)),
+                        m.valuesSummary(null), m.valuesSummary([])],
+            live: [row.answered, row.outcomes],
+            number: [m.formatNumber(1234.5), m.formatNumber(0.1 + 0.2)],
+        };""",
+    )
+    assert seen["review"] == [
+        {
+            "number": 1,
+            "text": "Sky is blue",
+            "type": "true_false",
+            "typeLabel": "True or false",
+            "answer": "Answer: True",
+            "who": "Correct: Ada, Bo",
+            "bars": [
+                {"label": "True", "count": 2, "percent": 67, "correct": True},
+                {"label": "False", "count": 1, "percent": 33, "correct": False},
+            ],
+            "values": None,
+        },
+        {
+            "number": 2,
+            "text": "Best pet?",
+            "type": "poll",
+            "typeLabel": "Poll",
+            "answer": "A poll: no right or wrong answer.",
+            "who": "Answered: Ada, Bo, Cy",
+            "bars": [
+                {"label": "Cat", "count": 1, "percent": 33, "correct": False},
+                {"label": "Dog", "count": 2, "percent": 67, "correct": False},
+                {"label": "Fish", "count": 0, "percent": 0, "correct": False},
+            ],
+            "values": None,
+        },
+        {
+            "number": 3,
+            "text": "Pi to two places",
+            "type": "numeric",
+            "typeLabel": "Number",
+            "answer": "Answer: 3.14 ± 0.01",
+            "who": "Correct: Ada, Bo",
+            "bars": None,
+            # three values: three equal bins from min to max; the first reaches 3.14 ± 0.01
+            "values": {
+                "count": 3,
+                "min": 3.13,
+                "median": 3.15,
+                "max": 4,
+                "bins": [[3.13, 3.42, 2, True], [3.42, 3.71, 0, False], [3.71, 4, 1, False]],
+            },
+        },
+        {
+            "number": 4,
+            "text": "Smallest first",
+            "type": "order",
+            "typeLabel": "Put in order",
+            "answer": "Correct order: one → five → ten",
+            "who": "Correct: Bo",
+            "bars": None,
+            "values": None,
+        },
+        {
+            "number": 5,
+            "text": "Nobody",
+            "type": "numeric",
+            "typeLabel": "Number",
+            "answer": "Answer: 7",
+            "who": "Correct: nobody",
+            "bars": None,
+            "values": None,
+        },
+    ]
+    assert seen["summaries"] == [
+        {
+            "count": 4,
+            "min": 1,
+            "median": 2.5,
+            "max": 10,
+            "bins": [[1, 4, 3, False], [4, 7, 0, False], [7, 10, 1, False]],
+        },
+        {"count": 2, "min": 5, "median": 5, "max": 5, "bins": [[5, 5, 2, True]]},
+        None,
+        None,
+    ]
+    assert seen["live"] == [1, ["answered", None, None]]
+    assert seen["number"] == ["1,234.5", "0.3"]
+
+
+def test_host_results_screen_draws_the_podium_and_each_question_by_type(page: Page, web_origin: str) -> None:
+    browser = page.context.browser
+    assert browser is not None
+    host_page = browser.new_page()  # the host page's markup (its script finds no config.json here and stops)
+    host_page.goto(f"{web_origin}/index.html")
+    seen = host_page.evaluate(
+        """async () => {
+        const render = await import('/js/host_render.js');
+        const state = await import('/js/host_state.js');
+        const [ada, bo] = ["Ada", "Bo"].map((name, at) => ({participant_id: `p${at + 1}`, name}));
+        const none = {correct_answerers: [], incorrect_answerers: [], timeout_answerers: [], answered_answerers: [],
+                      option_counts: null, values: null};
+        const board = [{rank: 1, participant_id: "p2", name: "Bo", score: 2000, answered: 2, elapsed_ms: 9000},
+                       {rank: 2, participant_id: "p1", name: "Ada", score: 1000, answered: 2, elapsed_ms: 5000}];
+        const run = state.withResults(state.newHostRun({name: "Quiz", join_code: "ABC234", question_count: 2}), {
+            leaderboard: board, questions: [
+                {...none, index: 0, type: "poll", text: "<b>Best pet?</b>", options: ["Cat", "Dog"],
+                 correct_options: [], option_counts: [0, 2], answered_answerers: [ada, bo]},
+                {...none, index: 1, type: "numeric", text: "Legs of a spider", options: [], correct_options: [],
+                 correct_value: 8, tolerance: 0, values: [6, 8], correct_answerers: [bo],
+                 incorrect_answerers: [ada]}]});
+        render.renderResults(run);
+        const items = [...document.querySelectorAll("#results-questions > li")];
+        return {
+            podium: [document.getElementById("results-podium").hidden,
+                     [...document.querySelectorAll("#results-podium .podium-name")].map((node) => node.textContent)],
+            screen: document.body.dataset.screen,
+            items: items.map((item) => [item.dataset.type, item.querySelector(".question-type").textContent,
+                item.querySelector(".review-text b"), item.querySelector(".review-text").textContent]),
+            bars: [...items[0].querySelectorAll(".option-bars li")].map((li) => [li.className, li.textContent]),
+            barsLabel: items[0].querySelector(".option-bars").getAttribute("aria-label"),
+            histogram: [...items[1].querySelectorAll(".histogram li")].map((li) => [li.className,
+                li.querySelector(".histogram-count").textContent, li.querySelector(".histogram-range").textContent]),
+            numbers: items[1].querySelector(".values-summary p").textContent,
+        };
+    }"""
+    )
+    host_page.close()
+    assert seen["podium"] == [False, ["Bo", "Ada"]]
+    assert seen["screen"] == "screen-results"
+    assert seen["items"] == [
+        ["poll", "Poll", None, "Poll <b>Best pet?</b>"],
+        ["numeric", "Number", None, "Number Legs of a spider"],
+    ]
+    assert seen["bars"] == [["", "Cat0 (0 %)"], ["", "Dog2 (100 %)"]]  # a poll marks no option right
+    assert seen["barsLabel"] == "Answers to question 1"
+    assert seen["histogram"] == [
+        ["", "1", "6 \u2013 6.67"],
+        ["", "0", "6.67 \u2013 7.33"],
+        ["correct", "1", "\u2713 7.33 \u2013 8"],
+    ]
+    assert seen["numbers"] == "2 answered: min 6, median 7, max 8"
+
+
+def test_results_chart_tells_a_polls_answers_from_right_and_wrong(page: Page) -> None:
+    seen = run_module(
+        page,
+        "views.js",
+        """const chart = document.createElement("div");
+        const some = (count) => Array.from({length: count}, (_, at) => ({participant_id: `p${at}`, name: `P${at}`}));
+        const draw = (questions) => {
+            m.renderOutcomeChart(chart, questions);
+            return {legend: [...chart.querySelectorAll(".chart-legend .legend")].map((node) => node.textContent),
+                    rows: [...chart.querySelectorAll(".chart-bar")].map((bar) => [bar.getAttribute("aria-label"),
+                        [...bar.children].map((segment) => `${segment.className}: ${segment.textContent}`)])};
+        };
+        return [
+            draw([{index: 0, type: "poll", answered_answerers: some(2), timeout_answerers: some(1)},
+                  {index: 1, correct_answerers: some(1), incorrect_answerers: [], timeout_answerers: []}]),
+            draw([{index: 0, type: "numeric", correct_answerers: [], incorrect_answerers: some(1),
+                   timeout_answerers: []}]),
+        ];""",
+    )
+    assert seen == [
+        {
+            "legend": ["Correct", "Incorrect", "Answered", "Timed out"],
+            "rows": [
+                ["Question 1: 2 answered, 1 timed out", ["chart-segment answered: 2", "chart-segment timeout: 1"]],
+                ["Question 2: 1 correct, 0 incorrect, 0 timed out", ["chart-segment correct: 1"]],
+            ],
+        },
+        {
+            "legend": ["Correct", "Incorrect", "Timed out"],
+            "rows": [["Question 1: 0 correct, 1 incorrect, 0 timed out", ["chart-segment incorrect: 1"]]],
+        },
+    ]
+
+
+def test_the_lobby_qr_code_is_the_join_link_drawn_as_a_labelled_svg(page: Page) -> None:
+    seen = run_module(
+        page,
+        "join_qr.js",
+        """const link = "https://quiz.example.com/play.html?code=K7MXQ4";
+        const modules = m.qrModules(link);
+        const n = modules.length;
+        // the three finder patterns: a dark 7x7 ring around a light ring around a dark 3x3 centre
+        const finder = (top, left) => [0, 1, 2, 3, 4, 5, 6].every((i) => modules[top][left + i]
+            && modules[top + 6][left + i] && modules[top + i][left] && modules[top + i][left + 6])
+            && !modules[top + 1][left + 1] && !modules[top + 5][left + 3] && modules[top + 3][left + 3];
+        // the timing pattern alternates between the finders, in row 6 and column 6
+        const timing = Array.from({length: n - 16}, (_, i) => 8 + i).every((at) =>
+            modules[6][at] === (at % 2 === 0) && modules[at][6] === (at % 2 === 0));
+        const box = document.createElement("div");
+        m.drawQrCode(box, link, "QR code for the join link");
+        const svg = box.querySelector("svg");
+        m.drawQrCode(box, link, "QR code for the join link");
+        const keptOnRedraw = box.querySelector("svg") === svg;
+        const cells = (svg.querySelector("path").getAttribute("d").match(/M(\\d+) (\\d+)/g) || [])
+            .map((move) => move.slice(1).split(" ").map(Number));
+        const drawnAsModules = cells.length === modules.flat().filter(Boolean).length
+            && cells.every(([x, y]) => modules[y - 4][x - 4]);
+        m.drawQrCode(box, `${link}&again`, "QR code for the join link");
+        return {
+            n, finders: [finder(0, 0), finder(0, n - 7), finder(n - 7, 0)], timing,
+            darkModule: modules[n - 8][8],
+            svg: [svg.namespaceURI, svg.getAttribute("role"), svg.getAttribute("aria-label"),
+                  svg.getAttribute("viewBox"), svg.querySelector("rect").getAttribute("fill")],
+            keptOnRedraw, drawnAsModules, redrawnForNewText: box.querySelector("svg") !== svg,
+            longer: m.qrModules(`${link}&x=${"y".repeat(100)}`).length,
+        };""",
+    )
+    # 45 bytes at error correction M need version 4: 17 + 4 * 4 = 33 modules a side (and 4 of quiet zone);
+    # 148 bytes need version 8 (49 a side)
+    assert seen == {
+        "n": 33,
+        "finders": [True, True, True],
+        "timing": True,
+        "darkModule": True,
+        "svg": ["http://www.w3.org/2000/svg", "img", "QR code for the join link", "0 0 41 41", "#ffffff"],
+        "keptOnRedraw": True,
+        "drawnAsModules": True,
+        "redrawnForNewText": True,
+        "longer": 49,
+    }
+
+
+def test_the_vendored_qr_library_is_the_release_its_readme_names() -> None:
+    vendor = WEB / "vendor" / "qrcode-generator"
+    readme = (vendor / "README.md").read_text()
+    digest = hashlib.sha256((vendor / "qrcode.js").read_bytes()).hexdigest()
+    assert f"sha256\n`{digest}`" in readme or f"sha256 `{digest}`" in readme
+    assert "MIT license" in (vendor / "LICENSE").read_text()
+    assert "export default qrcode;" in (vendor / "qrcode.js").read_text()
 
 
 def test_participant_page_redraws_what_moved_and_reacts_to_errors(page: Page) -> None:
@@ -1175,17 +1569,19 @@ def test_question_options_toggle_up_to_select_count_and_keys_pick_them(page: Pag
         for (const option of [3, 0, 1, 3, 1]) {
             picked = m.chooseOption(two, selected, option);
             selected = picked.selected;
-            steps.push([list(selected).sort(), picked.submit, m.readyToSubmit(two, selected)]);
+            steps.push([list(selected).sort(), picked.submit, m.readyToSubmit(two, {selected})]);
         }
         const first = m.questionControls(two, null, false);
         const kept = m.questionControls(two, {...first, selected, sent: true, timeoutSent: true, spokenMark: 5},
                                         false);
+        const fresh = [first.order, first.value];
         const answered = m.questionControls(two, {...first, selected, sent: true}, true);
         const other = m.questionControls(one, {...first, selected, sent: true}, false);
         return {
             single, steps, untouched: list(new Set([1])),
             frame: m.answerFrame(1, new Set([3, 0])),
             keys: ["1", "3", "4", "0", "x", " ", "2.5"].map((key) => m.optionForKey(key, 3)),
+            fresh,
             controls: [[first.index, list(first.selected), first.sent, first.timeoutSent],
                        [kept.index, list(kept.selected).sort(), kept.sent, kept.timeoutSent, kept.spokenMark],
                        [answered.index, list(answered.selected), answered.sent],
@@ -1206,6 +1602,7 @@ def test_question_options_toggle_up_to_select_count_and_keys_pick_them(page: Pag
         "untouched": [1],
         "frame": {"action": "answer", "index": 1, "selected": [0, 3]},
         "keys": [0, 2, None, None, None, None, None],
+        "fresh": [[0, 1, 2, 3], ""],
         "controls": [
             [1, [], False, False],
             [1, [0, 1], False, False, 5],
@@ -1273,16 +1670,27 @@ def test_feedback_and_review_say_the_outcome_in_words(page: Page) -> None:
     )
     assert seen == {
         "feedback": [
-            {"outcome": "Correct!", "points": " +950 points · score 1,900 · rank 2", "next": "Next question"},
+            {
+                "outcome": "Correct!",
+                "points": " +950 points · score 1,900 · rank 2",
+                "lines": [],
+                "correctOrder": None,
+                "explanation": None,
+                "next": "Next question",
+            },
             {
                 "outcome": "Time's up.",
                 "points": f" +0 points · score 0 · rank {EN_DASH}",
+                "lines": [],
+                "correctOrder": None,
+                "explanation": None,
                 "next": "See the leaderboard",
             },
             "newer",
         ],
         "review": [
             {
+                "type": "choice",
                 "outcome": "incorrect",
                 "badge": "Not quite.",
                 "points": " +0 points",
@@ -1291,10 +1699,550 @@ def test_feedback_and_review_say_the_outcome_in_words(page: Page) -> None:
                     {"text": "b", "classes": "chosen", "marks": ["your choice"]},
                     {"text": "c", "classes": "correct chosen", "marks": ["correct answer", "your choice"]},
                 ],
+                "lines": [],
+                "lists": [],
             },
-            {"outcome": "unanswered", "badge": "Not reached", "points": " +0 points", "options": []},
+            {
+                "type": "choice",
+                "outcome": "unanswered",
+                "badge": "Not reached",
+                "points": " +0 points",
+                "options": [],
+                "lines": [],
+                "lists": [],
+            },
         ],
     }
+
+
+def test_each_question_type_is_answered_by_its_own_controls(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_question.js",
+        """const q = (question_type, options, select_count) => ({index: 2, question_type, options, select_count});
+        const questions = [q(undefined, ["a", "b"], 1), q("choice", ["a", "b", "c"], 2),
+                           q("true_false", ["True", "False"], 1), q("poll", ["x", "y", "z"], 1), q("numeric", [], 0),
+                           q("order", ["p", "q", "r", "s"], 4),
+                           q("from_the_future", ["a", "b"], 1)];
+        const order = questions[5];
+        const controls = m.questionControls(order, null, false);
+        const moves = [m.moveItem([0, 1, 2, 3], 1, -1), m.moveItem([0, 1, 2, 3], 1, 1), m.moveItem([0, 1, 2, 3], 0, -1),
+                       m.moveItem([0, 1, 2, 3], 3, 1)];
+        const numbers = ["42", "-3.5", " 0,25 ", ".5", "+7", "1.", "-0", "1000000000", "-1000000000", "1000000000.5",
+                         "", "  ", "abc", "1e3", "--1", "1,000.5", "Infinity", "0x10"].map(m.parseNumber);
+        const numeric = questions[4];
+        return {
+            kinds: questions.map((question) => [m.frameType(question), m.hasOptionButtons(question),
+                                                m.picksMany(question), m.needsSubmit(question)]),
+            hints: questions.slice(2, 6).map(m.questionHint),
+            order: controls.order,
+            moves,
+            keys: [["ArrowUp", true], ["ArrowDown", true], ["ArrowUp", false], ["1", true]]
+                .map(([key, alt]) => m.orderMoveForKey(key, alt)),
+            moved: m.orderMoveText(order, [2, 0, 1, 3], 0),
+            numbers,
+            ready: [m.readyToSubmit(numeric, {value: ""}), m.readyToSubmit(numeric, {value: " x"}),
+                    m.readyToSubmit(order, {order: [0, 1, 2, 3]})],
+            frames: [m.answerFor(order, {...controls, order: [3, 1, 0, 2]}),
+                     m.answerFor(numeric, {index: 2, value: "-12,5"}),
+                     m.answerFor(numeric, {index: 2, value: "12 apples"}),
+                     m.answerFor(questions[3], {index: 2, selected: new Set([1])}),
+                     m.answerFor(questions[1], {index: 2, selected: new Set([2, 0])})],
+        };""",
+    )
+    problem = {
+        "empty": {"problem": "Type a number."},
+        "format": {"problem": "Type a number, e.g. 42, -3.5 or 0.25."},
+        "range": {"problem": "Type a number between -1,000,000,000 and 1,000,000,000."},
+    }
+    assert seen == {
+        "kinds": [
+            ["choice", True, False, False],
+            ["choice", True, True, True],
+            ["true_false", True, False, False],
+            ["poll", True, False, False],
+            ["numeric", False, False, True],
+            ["order", False, False, True],
+            ["choice", True, False, False],  # a type this client does not know reads as choice
+        ],
+        "hints": [
+            f"True or false? Keys 1{EN_DASH}2 answer.",
+            f"A poll: no right or wrong answer, no points. Pick one. Keys 1{EN_DASH}3 answer.",
+            "Type a number (decimals and negative numbers are fine), then submit.",
+            "Put the items in order, first at the top: Move up / Move down, or Alt+\u2191 / Alt+\u2193 on an item. "
+            "Then submit.",
+        ],
+        "order": [0, 1, 2, 3],  # as served: the server shuffled it
+        "moves": [
+            {"order": [1, 0, 2, 3], "position": 0},
+            {"order": [0, 2, 1, 3], "position": 2},
+            {"order": [0, 1, 2, 3], "position": 0},  # the ends stay
+            {"order": [0, 1, 2, 3], "position": 3},
+        ],
+        "keys": [-1, 1, None, None],
+        "moved": "r: position 1 of 4.",
+        "numbers": [
+            {"value": 42},
+            {"value": -3.5},
+            {"value": 0.25},
+            {"value": 0.5},
+            {"value": 7},
+            {"value": 1},
+            {"value": 0},
+            {"value": 1_000_000_000},
+            {"value": -1_000_000_000},
+            problem["range"],
+            problem["empty"],
+            problem["empty"],
+            problem["format"],
+            problem["format"],
+            problem["format"],
+            problem["format"],
+            problem["format"],
+            problem["format"],
+        ],
+        "ready": [False, True, True],
+        "frames": [
+            {"frame": {"action": "answer", "index": 2, "selected": [3, 1, 0, 2]}},  # the order as arranged, unsorted
+            {"frame": {"action": "answer", "index": 2, "value": -12.5}},
+            problem["format"],
+            {"frame": {"action": "answer", "index": 2, "selected": [1]}},
+            {"frame": {"action": "answer", "index": 2, "selected": [0, 2]}},
+        ],
+    }
+
+
+def test_untimed_and_extended_countdowns_run_on_the_servers_deadline(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_question.js",
+        """const fresh = {spokenMark: undefined, sent: false, timeoutSent: false};
+        const served = "2026-12-01T10:00:00.000Z";
+        const tick = (timing, leftMs, durationS = 20) => {
+            const t = m.countdownTick(timing, leftMs, durationS, fresh);
+            return [t.timed, Math.round(t.fraction * 1000) / 1000, t.seconds, t.timeout];
+        };
+        return {
+            ticks: [
+                tick({served_at: served, deadline: Date.parse(served) + 20_000, duration_ms: 20_000}, 10_000),
+                // extra time: the window is 1.5 x 20 s, the bar is a fraction of it
+                tick({served_at: served, deadline: Date.parse(served) + 30_000, duration_ms: 30_000}, 15_000),
+                // untimed: no bar; its deadline is the run's end, which still gives the question up at 0
+                tick({served_at: served, deadline: Date.parse(served) + 600_000, duration_ms: null}, 300_000, null),
+                tick({served_at: served, deadline: Date.parse(served) + 600_000, duration_ms: null}, 0, null),
+                tick({}, 5_000, null),
+            ],
+            clock: [m.runTimeText(754_000), m.runTimeText(0), m.runTimeText(null)],
+            notes: [m.extraTimeNote(1.5), m.extraTimeNote(2), m.extraTimeNote(1), m.extraTimeNote(undefined)],
+        };""",
+    )
+    assert seen == {
+        "ticks": [
+            [True, 0.5, 10, False],
+            [True, 0.5, 15, False],
+            [False, 0.5, 300, False],
+            [False, 0, 0, True],
+            [True, 0, 5, False],  # nothing to measure by: an empty bar, never a division by zero
+        ],
+        "clock": ["Run ends in 12:34", "Run ends in 0:00", ""],
+        "notes": ["You have extra time (1.5\u00d7)", "You have extra time (2\u00d7)", "", ""],
+    }
+
+
+def test_participant_follows_untimed_runs_and_extra_time(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_state.js",
+        PLAY
+        + """
+        const endsAt = "2026-12-01T11:00:00.000Z";
+        const untimed = {...question(0), question_type: "numeric", options: [], select_count: 0, duration_ms: null,
+                         deadline: Date.parse(endsAt)};
+        let s = play(s0, [running(0, {question_duration_s: null, ends_at: endsAt, extra_time: 1.5,
+                                      scoring: "accuracy", current_question: untimed})]);
+        const first = [s.questionDurationS, s.endsAt, s.extraTime, s.screen, s.question.question_type,
+                       m.currentTiming(s)];
+        let timed = play(s0, [running(0), {...question(0), duration_ms: 20_000}]);
+        const before = m.currentTiming(timed);
+        const granted = play(timed, [{type: "extra_time", participant_id: "me", multiplier: 2, index: 0,
+                                      deadline: 1796119240000, duration_ms: 40_000}]);
+        const other = m.applyPlayMessage(granted, {type: "extra_time", participant_id: "you", multiplier: 3,
+                                                   index: 0, deadline: 1, duration_ms: 1});
+        const idle = play(granted, [{type: "extra_time", participant_id: "me", multiplier: 1, index: null,
+                                     deadline: null, duration_ms: null}]);
+        // the next question comes with its own deadline (the server set it from the new window)
+        const answered = play(granted, [{type: "answer_result", index: 0, outcome: "correct", points: 900, score: 900,
+                                         correct_options: [0], finished: false, rank: 1}]);
+        const next = play(m.afterFeedback(answered), [{...question(1), duration_ms: 40_000}]);
+        const reserved = play(granted, [{...question(0), deadline: 1796119240000, duration_ms: 40_000}]);
+        const started = play({...s0, status: "lobby"}, [{type: "started", question_count: 2, question_duration_s: null,
+                                                         ends_at: endsAt, scoring: "accuracy"}]);
+        return {
+            first, before, moved: m.currentTiming(granted), multiplier: granted.extraTime,
+            change: m.screenChange(timed, granted),
+            otherIgnored: other === granted,
+            idle: [idle.extraTime, m.currentTiming(idle).deadline],
+            next: [next.question.index, next.timing, m.currentTiming(next).duration_ms, next.extraTime],
+            reserved: m.currentTiming(reserved).deadline,
+            started: [started.questionDurationS, started.endsAt, sent.at(-1)],
+            none: m.currentTiming(s0),
+            legacy: [play(s0, [running(0), question(0)]),
+                     play(s0, [running(0, {question_duration_s: null}), question(0)])]
+                .map((state) => m.currentTiming(state).duration_ms).map((ms) => [ms === undefined, ms === null]),
+        };""",
+    )
+    assert seen == {
+        "first": [
+            None,
+            "2026-12-01T11:00:00.000Z",
+            1.5,
+            "question",
+            "numeric",
+            {"served_at": "2026-12-01T10:00:00.000Z", "deadline": 1796122800000, "duration_ms": None},
+        ],
+        "before": {"served_at": "2026-12-01T10:00:00.000Z", "deadline": 1796119220000, "duration_ms": 20000},
+        "moved": {"served_at": "2026-12-01T10:00:00.000Z", "deadline": 1796119240000, "duration_ms": 40000},
+        "multiplier": 2,
+        "change": None,  # the countdown reads the new deadline: nothing is redrawn
+        "otherIgnored": True,
+        "idle": [1, 1796119240000],
+        "next": [1, None, 40000, 2],
+        "reserved": 1796119240000,
+        "started": [None, "2026-12-01T11:00:00.000Z", {"action": "question", "index": 0}],
+        "none": None,
+        # frames from before duration_ms: timed by their deadline, untimed when the run says so
+        "legacy": [[True, False], [False, True]],
+    }
+
+
+def test_feedback_and_review_read_each_question_type(page: Page) -> None:
+    seen = run_module(
+        page,
+        "play_question.js",
+        """const base = {points: 0, score: 1900, rank: 2, finished: false};
+        const order = {question_type: "order", options: ["c", "a", "b"]};
+        return {
+            feedback: [
+                m.feedbackText({...base, question_type: "numeric", outcome: "correct", points: 750, correct_value: 100,
+                                tolerance: 10, value: 95}),
+                m.feedbackText({...base, question_type: "numeric", outcome: "timeout", correct_value: -2.5,
+                                tolerance: 0, value: null, explanation: "Below zero."}),
+                m.feedbackText({...base, question_type: "order", outcome: "incorrect", correct_options: [1, 2, 0],
+                                explanation: null}, order),
+                m.feedbackText({...base, question_type: "poll", outcome: "answered", correct_options: [],
+                                explanation: ""}),
+                // a result without question_type (an older server) is read by the question on screen
+                m.feedbackText({...base, outcome: "correct", points: 1000, correct_options: [2, 0, 1]}, order)
+                    .correctOrder,
+            ],
+            review: [
+                m.reviewQuestion({type: "numeric", outcome: "correct", points: 800, options: [], correct_options: [],
+                                  selected: null, value: 1234.5, correct_value: 1234, tolerance: 1}),
+                m.reviewQuestion({type: "numeric", outcome: null, points: 0, options: [], correct_options: [],
+                                  selected: null, value: null, correct_value: 7, tolerance: 0}),
+                m.reviewQuestion({type: "order", outcome: "incorrect", points: 0, options: ["c", "a", "b"],
+                                  correct_options: [1, 2, 0], selected: [0, 1, 2]}),
+                m.reviewQuestion({type: "order", outcome: "timeout", points: 0, options: ["c", "a", "b"],
+                                  correct_options: [1, 2, 0], selected: []}),
+                m.reviewQuestion({type: "poll", outcome: "answered", points: 0, options: ["x", "y"],
+                                  correct_options: [], selected: [1]}),
+                m.reviewQuestion({type: "true_false", outcome: "correct", points: 990, options: ["True", "False"],
+                                  correct_options: [1], selected: [1]}).options,
+            ],
+        };""",
+    )
+    standing = " · score 1,900 · rank 2"
+    assert seen["feedback"] == [
+        {
+            "outcome": "Correct!",
+            "points": f" +750 points{standing}",
+            "lines": ["The answer: 100 (\u00b1 10)", "Your answer: 95"],
+            "correctOrder": None,
+            "explanation": None,
+            "next": "Next question",
+        },
+        {
+            "outcome": "Time's up.",
+            "points": f" +0 points{standing}",
+            "lines": ["The answer: -2.5"],  # tolerance 0: the exact value; no value given
+            "correctOrder": None,
+            "explanation": "Below zero.",
+            "next": "Next question",
+        },
+        {
+            "outcome": "Not quite.",
+            "points": f" +0 points{standing}",
+            "lines": [],
+            "correctOrder": ["a", "b", "c"],
+            "explanation": None,
+            "next": "Next question",
+        },
+        {
+            "outcome": "Answer recorded.",
+            "points": f" No points for a poll{standing}",
+            "lines": [],
+            "correctOrder": None,
+            "explanation": None,
+            "next": "Next question",
+        },
+        ["b", "c", "a"],
+    ]
+    assert seen["review"] == [
+        {
+            "type": "numeric",
+            "outcome": "correct",
+            "badge": "Correct!",
+            "points": " +800 points",
+            "options": [],
+            "lines": ["Correct answer: 1,234 (\u00b1 1)", "Your answer: 1,234.5"],
+            "lists": [],
+        },
+        {
+            "type": "numeric",
+            "outcome": "unanswered",
+            "badge": "Not reached",
+            "points": " +0 points",
+            "options": [],
+            "lines": ["Correct answer: 7", "Your answer: \u2014"],
+            "lists": [],
+        },
+        {
+            "type": "order",
+            "outcome": "incorrect",
+            "badge": "Not quite.",
+            "points": " +0 points",
+            "options": [],
+            "lines": [],
+            "lists": [
+                {"title": "Correct order", "items": ["a", "b", "c"]},
+                {"title": "Your order", "items": ["c", "a", "b"]},
+            ],
+        },
+        {
+            "type": "order",
+            "outcome": "timeout",
+            "badge": "Time's up.",
+            "points": " +0 points",
+            "options": [],
+            "lines": [],
+            "lists": [{"title": "Correct order", "items": ["a", "b", "c"]}],
+        },
+        {
+            "type": "poll",
+            "outcome": "answered",
+            "badge": "Answer recorded.",
+            "points": " \u00b7 a poll, no points",
+            "options": [
+                {"text": "x", "classes": None, "marks": []},
+                {"text": "y", "classes": "chosen", "marks": ["your choice"]},  # never "correct answer"
+            ],
+            "lines": [],
+            "lists": [],
+        },
+        [
+            {"text": "True", "classes": None, "marks": []},
+            {"text": "False", "classes": "correct chosen", "marks": ["correct answer", "your choice"]},
+        ],
+    ]
+
+
+def test_question_view_draws_each_question_type_labelled(page: Page) -> None:
+    seen = run_module(
+        page,
+        "question_view.js",
+        """const calls = [];
+        const parts = m.questionViewParts();
+        document.body.append(parts.root);
+        m.drawQuestion(parts, {index: 0, question_type: "true_false", text: "Sky is blue", options: ["True", "False"],
+                               select_count: 1}, {onChoose: (i) => calls.push(["choose", i])});
+        const tf = [parts.options.dataset.type,
+                    [...parts.options.querySelectorAll(".option-text")].map((n) => n.textContent),
+                    parts.options.querySelector(".option").getAttribute("aria-pressed")];
+        parts.options.querySelectorAll(".option")[1].click();
+
+        m.drawQuestion(parts, {index: 1, question_type: "numeric", text: "How far?", options: [], select_count: 0},
+                       {value: "12", onInput: (text) => calls.push(["input", text]),
+                        onSubmit: () => calls.push(["submit"])});
+        const input = parts.options.querySelector("input");
+        const numeric = [parts.options.dataset.type, input.id, input.value, input.labels[0].textContent,
+                         input.getAttribute("inputmode"), parts.options.querySelectorAll(".option").length];
+        input.value = "-3.5";
+        input.dispatchEvent(new Event("input", {bubbles: true}));
+        input.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", bubbles: true}));
+        m.showNumberProblem(parts.options, "Type a number.");
+        const problem = [input.getAttribute("aria-invalid"), input.getAttribute("aria-describedby"),
+                         document.getElementById(input.getAttribute("aria-describedby")).textContent];
+        m.showNumberProblem(parts.options, "");
+        const cleared = [input.hasAttribute("aria-invalid"),
+                         document.getElementById("answer-value-problem").hidden];
+
+        const orderQuestion = {index: 2, question_type: "order", text: "Oldest first",
+                               options: ["<b>Rome</b>", "Athens", "Troy"], select_count: 3};
+        m.drawQuestion(parts, orderQuestion,
+                       {order: [2, 0, 1], onMove: (position, delta) => calls.push(["move", position, delta])});
+        const list = parts.options.querySelector(".order-list");
+        const rows = () => [...list.children].map((li) => [li.querySelector(".order-text").textContent,
+            [...li.querySelectorAll("button")].map((b) => [b.getAttribute("aria-label"), b.disabled])]);
+        const drawn = rows();
+        const named = (label) => [...list.querySelectorAll("button")]
+            .find((b) => b.getAttribute("aria-label") === label);
+        const press = (label, init) =>
+            named(label).dispatchEvent(new KeyboardEvent("keydown", {bubbles: true, ...init}));
+        named("Move down Troy").click();
+        press("Move up Athens", {key: "ArrowUp", altKey: true});
+        press("Move up Athens", {key: "ArrowUp"});
+        m.drawOrderItems(list, orderQuestion, [0, 2, 1], {focus: {position: 0, delta: -1}});
+        const focused = document.activeElement.getAttribute("aria-label");  // up is disabled at the top: down
+        m.drawQuestion(parts, orderQuestion);  // the editor's preview: as served
+        const preview = [[...parts.options.querySelectorAll(".order-text")].map((n) => n.textContent),
+            parts.options.querySelector(".order-list").getAttribute("aria-label"),
+            parts.hint.textContent.startsWith("Put the items in order")];
+        parts.root.remove();
+        return {tf, numeric, problem, cleared, drawn, focused, preview, calls};""",
+    )
+    assert seen == {
+        "tf": ["true_false", ["True", "False"], None],
+        "numeric": ["numeric", "answer-value", "12", "Your answer (a number)", "decimal", 0],
+        "problem": ["true", "answer-value-problem", "Type a number."],
+        "cleared": [False, True],
+        "drawn": [
+            ["Troy", [["Move up Troy", True], ["Move down Troy", False]]],
+            ["<b>Rome</b>", [["Move up <b>Rome</b>", False], ["Move down <b>Rome</b>", False]]],
+            ["Athens", [["Move up Athens", False], ["Move down Athens", True]]],
+        ],
+        "focused": "Move down <b>Rome</b>",
+        "preview": [["<b>Rome</b>", "Athens", "Troy"], "Your order, first at the top", True],
+        "calls": [["choose", 1], ["input", "-3.5"], ["submit"], ["move", 0, 1], ["move", 2, -1]],
+    }
+
+
+def test_participant_screens_draw_each_type_and_the_podium(page: Page, web_origin: str) -> None:
+    browser = page.context.browser
+    assert browser is not None
+    play_page = browser.new_page()  # the participant page's markup (no session: it shows the join form)
+    play_page.emulate_media(reduced_motion="no-preference")
+    play_page.goto(f"{web_origin}/play.html")
+    draw = """async () => {
+        const render = await import('/js/play_render.js');
+        const podium = await import('/js/podium.js');
+        const q = await import('/js/play_question.js');
+        const byId = (id) => document.getElementById(id);
+        const order = {type: "question", index: 0, question_type: "order", text: "Oldest first",
+                       options: ["Rome", "Athens", "Troy"], select_count: 3, duration_ms: null};
+        let controls = q.questionControls(order, null, false);
+        const moves = [];
+        render.renderQuestion(order, controls, 3, {onMove: (position, delta) => moves.push([position, delta])});
+        render.renderCountdown(q.countdownTick({duration_ms: null, deadline: 2, served_at: 1}, 90_000, null, controls));
+        render.renderRunClock(q.runTimeText(90_000));
+        const question = {submit: [byId("submit-answer").textContent, byId("submit-answer").hidden,
+                                   byId("submit-answer").disabled],
+                          focused: document.activeElement.getAttribute("aria-label"),
+                          countdown: [byId("countdown-bar").hidden, byId("countdown-text").hidden],
+                          clock: [byId("run-time-left").hidden, byId("run-time-left").textContent]};
+        controls = {...controls, order: [1, 0, 2]};
+        render.renderOrder(order, controls, {position: 0, delta: -1}, () => {});
+        const moved = [document.activeElement.getAttribute("aria-label"),
+                       document.querySelector("#options .order-status").textContent];
+        render.renderFeedback({index: 0, question_type: "order", outcome: "incorrect", points: 0, score: 0, rank: 3,
+                               correct_options: [2, 1, 0], finished: true, explanation: "Troy is older."},
+                              order, controls);
+        const feedback = [byId("feedback").dataset.outcome,
+            [...byId("feedback").querySelectorAll(".correct-order li")].map((li) => li.textContent),
+            byId("feedback").querySelector(".explanation").textContent,
+            [...byId("options").querySelectorAll("button")].every((b) => b.disabled),
+            byId("next-question").textContent, byId("feedback").textContent];
+        const poll = {type: "question", index: 1, question_type: "poll", text: "Favourite?", options: ["x", "y"],
+                      select_count: 1};
+        const pollControls = {...q.questionControls(poll, null, false), selected: new Set([1])};
+        render.renderQuestion(poll, pollControls, 3, {onChoose: () => {}});
+        render.renderFeedback({index: 1, question_type: "poll", outcome: "answered", points: 0, score: 0, rank: 3,
+                               correct_options: [], finished: false}, poll, pollControls);
+        const pollMarks = [...byId("options").querySelectorAll(".option")].map((b) => b.className);
+        render.renderStatus({name: "Quiz", count: 3, recent: [], chat: true, score: 0, rank: 3, leaderboard: [],
+                             status: "running", extraTime: 1.5, questionCount: 3}, "me");
+        const note = [byId("extra-time-note").hidden, byId("extra-time-note").textContent];
+        const board = [{rank: 1, participant_id: "a", name: "Ada", score: 2900},
+                       {rank: 3, participant_id: "me", name: "<i>Me</i>", score: 900},
+                       {rank: 2, participant_id: "b", name: "Bo", score: 1900},
+                       {rank: 4, participant_id: "c", name: "Cy", score: 10}];
+        render.renderResults({score: 900, rank: 3, status: "completed", leaderboard: board, questionCount: 3},
+            {score: 900, rank: 3, elapsed_ms: 4200, questions: [
+                {index: 0, type: "order", text: "Oldest first", options: ["Rome", "Athens", "Troy"],
+                 correct_options: [2, 1, 0], selected: [1, 0, 2], outcome: "incorrect", points: 0},
+                {index: 1, type: "poll", text: "Favourite?", options: ["x", "y"], correct_options: [], selected: [1],
+                 outcome: "answered", points: 0},
+                {index: 2, type: "numeric", text: "How far?", options: [], correct_options: [], selected: null,
+                 value: 41, correct_value: 42, tolerance: 2, outcome: "correct", points: 700}]}, "me");
+        const places = [...document.querySelectorAll("#results-podium .podium-place")];
+        const style = (node) => getComputedStyle(node);
+        const results = {
+            podium: places.map((li) => [li.dataset.place, li.dataset.self || null,
+                ...[".podium-name", ".podium-score", ".podium-rank"].map((part) => li.querySelector(part).textContent),
+                style(li).gridColumnStart]),
+            label: document.querySelector("#results-podium ol").getAttribute("aria-label"),
+            animation: places.map((li) => style(li.querySelector(".podium-bar")).animationName),
+            heights: places.map((li) => li.querySelector(".podium-bar").offsetHeight),
+            above: byId("results-podium").compareDocumentPosition(byId("results-summary"))
+                & Node.DOCUMENT_POSITION_FOLLOWING,
+            review: [...byId("results-review").children].map((li) => [li.className, li.dataset.type,
+                [...li.querySelectorAll(".review-line, .review-order li")].map((n) => n.textContent)]),
+            note: byId("extra-time-note").hidden,
+        };
+        podium.renderPodium(byId("results-podium"), []);
+        const empty = [byId("results-podium").hidden, byId("results-podium").children.length];
+        podium.renderPodium(byId("results-podium"), board.slice(0, 1));
+        const alone = [...document.querySelectorAll("#results-podium .podium-place")].length;
+        return {question, moved, feedback, pollMarks, note, results, empty, alone};
+    }"""
+    seen = play_page.evaluate(draw)
+    play_page.emulate_media(reduced_motion="reduce")
+    still = play_page.evaluate(
+        """async () => {
+        const podium = await import('/js/podium.js');
+        podium.renderPodium(document.getElementById("results-podium"),
+                            [{rank: 1, participant_id: "a", name: "Ada", score: 1}]);
+        return getComputedStyle(document.querySelector(".podium-bar")).animationName;
+    }"""
+    )
+    play_page.close()
+    assert seen["question"] == {
+        "submit": ["Submit order", False, False],
+        "focused": "Move down Rome",  # the first control of the first item that can move
+        "countdown": [True, True],  # untimed: no bar, no seconds
+        "clock": [False, "Run ends in 1:30"],
+    }
+    assert seen["moved"] == ["Move down Athens", "Athens: position 1 of 3."]
+    assert seen["feedback"] == [
+        "incorrect",
+        ["Troy", "Athens", "Rome"],
+        "Why: Troy is older.",
+        True,
+        "See the leaderboard",
+        # every part as text, nothing else (no "null" for a part this type does not have)
+        "Not quite. +0 points · score 0 · rank 3The correct order:TroyAthensRomeWhy: Troy is older.",
+    ]
+    assert seen["pollMarks"] == ["option", "option chosen"]  # a poll's choice is never marked wrong
+    assert seen["note"] == [False, "You have extra time (1.5\u00d7)"]
+    assert seen["results"] == {
+        "podium": [
+            ["1", None, "Ada", "2,900 points", "1st", "2"],
+            ["2", None, "Bo", "1,900 points", "2nd", "1"],
+            ["3", "true", "<i>Me</i> (you)", "900 points", "3rd", "3"],
+        ],
+        "label": "Podium: the top 3",
+        "animation": ["podium-rise", "podium-rise", "podium-rise"],
+        "heights": [144, 104, 72],  # 9, 6.5 and 4.5 rem: 1st highest
+        "above": 4,
+        "review": [
+            ["review-item incorrect", "order", ["Troy", "Athens", "Rome", "Athens", "Rome", "Troy"]],
+            ["review-item answered", "poll", []],
+            ["review-item correct", "numeric", ["Correct answer: 42 (\u00b1 2)", "Your answer: 41"]],
+        ],
+        "note": True,
+    }
+    assert seen["empty"] == [True, 0]
+    assert seen["alone"] == 1
+    assert still == "none"
 
 
 def test_join_form_checks_code_and_nickname_and_names_sign_on_refusals(page: Page) -> None:
@@ -1423,6 +2371,7 @@ def test_editor_builds_a_set_from_scratch_into_the_upload_document(page: Page) -
         "limits": [8, 2, 8],
         "preview": {
             "type": "question",
+            "question_type": "choice",
             "index": 0,
             "category": "geography",
             "text": "Which flag is Japan's?",
@@ -1679,6 +2628,256 @@ def test_editor_edits_made_while_saving_stay_unsaved(page: Page) -> None:
         "kept": ["s9", 1, "Renamed meanwhile", True],
         "clean": ["s9", "Named by server", False],
     }
+
+
+def test_editor_writes_each_question_type_into_the_upload_document(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        let s = m.setQuestionField(m.newSetState(), 0, "text", "Is water wet?");
+        s = m.setOption(m.setOption(s, 0, 0, "Yes"), 0, 1, "No");
+        s = m.toggleCorrect(s, 0, 1);
+        const tf = m.setType(s, 0, "true_false");       // the two fixed options; "No" was ticked: False stays
+        const tfPicked = m.toggleCorrect(m.toggleCorrect(tf, 0, 0), 0, 1);   // one tick, moved
+        let o = m.addQuestion(tfPicked);
+        o = m.setType(o, 1, "numeric");
+        o = m.setQuestionField(o, 1, "text", "How many legs has a spider?");
+        o = m.setQuestionField(o, 1, "answer", " 8 ");
+        o = m.addQuestion(o);
+        o = m.setType(o, 2, "order");                   // at least three items
+        const items = o.questions[2].options.length;
+        o = m.setQuestionField(o, 2, "text", "Smallest first");
+        ["one", "ten", "five"].forEach((text, at) => { o = m.setOption(o, 2, at, text); });
+        o = m.moveOption(o, 2, 1, 1);                   // ten below five: the last place, so the focus goes up
+        const moved = [q(o, 2).options, o.focus, m.moveOption(o, 2, 0, -1) === o, m.moveOption(o, 2, 0, 2) === o];
+        o = m.setOptionImage(o, 2, 0, "one.png");
+        o = m.moveOption(o, 2, 0, 1);                   // its image goes with it
+        o = m.addQuestion(o);
+        o = m.setType(o, 3, "poll");
+        o = m.setQuestionField(o, 3, "text", "Best pet?");
+        o = m.setOption(m.setOption(o, 3, 0, "Cat"), 3, 1, "Dog");
+        const untickable = [m.toggleCorrect(o, 3, 0) === o, m.toggleCorrect(o, 2, 0) === o,
+                            m.addOption(tfPicked, 0) === tfPicked, m.setType(o, 3, "poll") === o,
+                            m.setType(o, 3, "essay") === o];
+        // a numeric question keeps the options it had, for the way back
+        const back = q(m.setType(m.setType(s, 0, "numeric"), 0, "choice"), 0);
+        const typed = (text) => m.uploadDocument(m.setQuestionField(o, 1, "answer", text)).questions[1].answer;
+        const tolerance = m.uploadDocument(m.setQuestionField(o, 1, "tolerance", "0.5")).questions[1].tolerance;
+        return {
+            tf: [pick(q(tf, 0)), tf.focus], tfPicked: q(tfPicked, 0).correct, items, moved,
+            orderImages: q(o, 2).option_images, untickable,
+            back: [back.type, back.options, back.correct],
+            document: m.uploadDocument(o),
+            answers: [typed("eight"), typed(""), typed("-1e3"), tolerance],
+            previews: [m.previewQuestion(o, 1), m.previewQuestion(o, 2), m.previewQuestion(o, 3).select_count,
+                       m.previewQuestion(o, 0).select_count],
+            limits: ["choice", "poll", "order", "true_false", "numeric"].map(m.optionLimits),
+        };""",
+    )
+    assert seen["tf"] == [
+        {
+            "category": "",
+            "text": "Is water wet?",
+            "options": ["True", "False"],
+            "correct": [1],
+            "image": None,
+            "option_images": [],
+        },
+        {"key": 0, "control": "type"},
+    ]
+    assert seen["tfPicked"] == [1]
+    assert seen["items"] == 3
+    assert seen["moved"] == [["one", "five", "ten"], {"key": 2, "control": "item-up:2"}, True, True]
+    assert seen["orderImages"] == [None, "one.png", None]
+    assert seen["untickable"] == [True, True, True, True, True]
+    assert seen["back"] == ["choice", ["Yes", "No"], [1]]
+    assert seen["document"] == {
+        "name": "Untitled question set",
+        "questions": [
+            {
+                "type": "true_false",
+                "category": "",
+                "text": "Is water wet?",
+                "options": ["True", "False"],
+                "correct": [1],
+            },
+            {"type": "numeric", "category": "", "text": "How many legs has a spider?", "answer": 8},
+            # an order question's options are the correct order: no `correct` needed
+            {
+                "type": "order",
+                "category": "",
+                "text": "Smallest first",
+                "options": ["five", "one", "ten"],
+                "option_images": [None, "one.png", None],
+            },
+            {"type": "poll", "category": "", "text": "Best pet?", "options": ["Cat", "Dog"]},
+        ],
+    }
+    # what does not read as a number goes as typed: the server says what is wrong with it
+    assert seen["answers"] == ["eight", None, -1000, 0.5]
+    assert seen["previews"] == [
+        {
+            "type": "question",
+            "question_type": "numeric",
+            "index": 1,
+            "category": "",
+            "text": "How many legs has a spider?",
+            "options": [],
+            "select_count": 0,
+            "image": None,
+            "option_images": None,
+        },
+        {
+            "type": "question",
+            "question_type": "order",
+            "index": 2,
+            "category": "",
+            "text": "Smallest first",
+            "options": ["one", "ten", "five"],  # moved one place round: never the correct order
+            "select_count": 3,
+            "image": None,
+            "option_images": ["/images/one.png", None, None],
+        },
+        1,
+        1,
+    ]
+    assert seen["limits"] == [
+        {"min": 2, "max": 8},
+        {"min": 2, "max": 8},
+        {"min": 3, "max": 6},
+        {"min": 2, "max": 2},
+        {"min": 0, "max": 0},
+    ]
+
+
+def test_editor_loads_typed_questions_and_maps_their_problems(page: Page) -> None:
+    seen = run_module(
+        page,
+        "editor_state.js",
+        EDITOR
+        + """
+        const s = m.stateFromContent({id: "s2", version: 1, name: "Typed", questions: [
+            {type: "order", category: "c", text: "o", options: ["ten", "one", "five"], correct: [1, 2, 0],
+             option_images: ["i10", null, null]},
+            {type: "numeric", category: "c", text: "n", options: [], correct: [], answer: 3.5, tolerance: 0},
+            {type: "poll", category: "c", text: "p", options: ["a", "b"], correct: []},
+            {category: "c", text: "legacy", options: ["a", "b"], correct: [0]},
+            {type: "order", category: "c", text: "not a permutation", options: ["x", "y", "z"], correct: [0, 0, 1]},
+        ]});
+        const refused = m.withProblems(s, {status: 400, details: [
+            {question: 2, field: "answer", reason: "must be a number"},
+            {question: 2, field: "tolerance", reason: "must be 0 or more"},
+            {question: 3, field: "type", reason: "must be one of choice, true_false, poll, numeric, order"}]});
+        const fixed = m.setQuestionField(refused, 1, "answer", "3.5");
+        return {
+            loaded: s.questions.map((x) => [x.type, x.options, x.correct, x.option_images, x.answer, x.tolerance]),
+            document: m.uploadDocument(s).questions,
+            summary: m.problemSummary(refused),
+            fixed: m.questionProblems(fixed, 1),
+            retyped: m.questionProblems(m.setType(refused, 2, "choice"), 2),
+        };""",
+    )
+    assert seen["loaded"] == [
+        ["order", ["one", "five", "ten"], [], [None, None, "i10"], "", ""],
+        ["numeric", [], [], [], "3.5", "0"],
+        ["poll", ["a", "b"], [], [], "", ""],
+        ["choice", ["a", "b"], [0], [], "", ""],
+        ["order", ["x", "y", "z"], [], [None, None, None], "", ""],
+    ]
+    # Re-uploading what was loaded gives the same questions (the order question in its correct order).
+    assert seen["document"] == [
+        {
+            "type": "order",
+            "category": "c",
+            "text": "o",
+            "options": ["one", "five", "ten"],
+            "option_images": [None, None, "i10"],
+        },
+        {"type": "numeric", "category": "c", "text": "n", "answer": 3.5, "tolerance": 0},
+        {"type": "poll", "category": "c", "text": "p", "options": ["a", "b"]},
+        {"category": "c", "text": "legacy", "options": ["a", "b"], "correct": [0]},
+        {"type": "order", "category": "c", "text": "not a permutation", "options": ["x", "y", "z"]},
+    ]
+    assert seen["summary"] == [
+        {"text": "Question 2, answer: must be a number", "focus": {"key": 1, "control": "answer"}},
+        {"text": "Question 2, tolerance: must be 0 or more", "focus": {"key": 1, "control": "tolerance"}},
+        {
+            "text": "Question 3, type: must be one of choice, true_false, poll, numeric, order",
+            "focus": {"key": 2, "control": "type"},
+        },
+    ]
+    assert seen["fixed"] == {"tolerance": ["must be 0 or more"]}
+    assert seen["retyped"] == {}
+
+
+def test_editor_draws_the_fields_of_each_question_type_labelled(page: Page, web_origin: str) -> None:
+    browser = page.context.browser
+    assert browser is not None
+    editor_page = browser.new_page()
+    editor_page.goto(f"{web_origin}/index.html")
+    seen = editor_page.evaluate(
+        """async () => {
+        const render = await import('/js/editor_render.js');
+        const m = await import('/js/editor_state.js');
+        for (const screen of document.querySelectorAll(".screen")) screen.hidden = screen.id !== "screen-editor";
+        const calls = [];
+        const handlers = new Proxy({}, {get: (_, name) => (...args) => calls.push([name, ...args])});
+        const s = m.stateFromContent({id: "s1", version: 1, name: "Types", questions: [
+            {type: "true_false", category: "c", text: "tf", options: ["True", "False"], correct: [1]},
+            {type: "poll", category: "c", text: "poll", options: ["a", "b"], correct: []},
+            {type: "numeric", category: "c", text: "num", options: [], correct: [], answer: 42, tolerance: 2},
+            {type: "order", category: "c", text: "ord", options: ["x", "y", "z"], correct: [0, 1, 2]}]});
+        render.renderEditor(s, handlers);
+        const screen = document.getElementById("screen-editor");
+        const controls = [...screen.querySelectorAll("input, textarea, button, select")];
+        const unlabelled = controls.filter((node) => !(node.labels && node.labels.length)
+            && !node.getAttribute("aria-label") && !node.textContent.trim()).map((node) => node.outerHTML);
+        const byLabel = (label) => screen.querySelector(`[aria-label="${label}"]`);
+        const labelled = (text) => [...screen.querySelectorAll("label")].find((label) => label.textContent.trim()
+            === text).control;
+        const types = [1, 2, 3, 4].map((number) => labelled(`Type of question ${number}`).value);
+        const tf = [byLabel("Question 1: True is correct").checked, byLabel("Question 1: False is correct").checked];
+        const ticks = [...screen.querySelectorAll(".correct-check")].length;
+        const numeric = [labelled("Answer of question 3").value, labelled("Tolerance of question 3 (optional)").value];
+        const moves = ["Move question 4, item 1 up", "Move question 4, item 1 down", "Move question 4, item 3 down"]
+            .map((label) => byLabel(label).disabled);
+        byLabel("Move question 4, item 1 down").click();
+        const select = labelled("Type of question 2");
+        select.value = "order";
+        select.dispatchEvent(new Event("change"));
+        byLabel("Question 1: True is correct").click();
+        labelled("Answer of question 3").value = "41";
+        labelled("Answer of question 3").dispatchEvent(new Event("input"));
+        return {
+            unlabelled, types, tf, ticks, numeric, moves, calls,
+            addItem: [byLabel("Add an item to question 4").disabled, byLabel("Remove question 4, item 1").disabled],
+            legends: [...screen.querySelectorAll("legend")].map((legend) => legend.textContent),
+            pollAdd: byLabel("Add an option to question 2").textContent,
+        };
+    }"""
+    )
+    editor_page.close()
+    assert seen["unlabelled"] == []
+    assert seen["types"] == ["true_false", "poll", "numeric", "order"]
+    assert seen["tf"] == [False, True]
+    assert seen["ticks"] == 0  # neither a poll nor an order question has correct ticks
+    assert seen["numeric"] == ["42", "2"]
+    assert seen["moves"] == [True, False, True]
+    assert seen["calls"] == [
+        ["onMoveOption", 3, 0, 1],
+        ["onType", 1, "order"],
+        ["onToggleCorrect", 0, 0],
+        ["onField", 2, "answer", "41"],
+    ]
+    assert seen["addItem"] == [False, True]  # 3 of 3..6 items: one more may come, none may go
+    assert seen["legends"] == [
+        "Which is right in question 1?",
+        "Options of question 2",
+        "Items of question 4, in the correct order",
+    ]
+    assert seen["pollAdd"] == "Add option"
 
 
 def test_participant_prefetches_the_run_images_listed_by_state_and_started(page: Page) -> None:

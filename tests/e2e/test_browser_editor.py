@@ -7,7 +7,9 @@ question that has no correct answer (the server's problem is shown at that quest
 summary), fixes it by keyboard, reorders by the move buttons, previews a question as a participant
 sees it, saves (a new set), edits and saves again (its next version), duplicates the set and deletes
 the copy (the page asks first), reopens the set in the editor, opens a run from it, and a phone-sized
-participant sees the image. Screenshots go to test-artifacts/screenshots/ (the editor at 375 px too).
+participant sees the image. A second test writes a numeric question (answer and tolerance) and an
+order question (items moved into the correct order), saves and reopens them. Screenshots go to
+test-artifacts/screenshots/ (the editor at 375 px too).
 """
 
 from __future__ import annotations
@@ -254,4 +256,54 @@ def test_host_writes_a_set_with_an_image_and_a_participant_sees_it(
     player.get_by_role("button", name="Japan", exact=True).click()
     expect(player.locator("#feedback")).to_have_attribute("data-outcome", "correct")
 
+    assert SCRIPT_ERRORS == []
+
+
+TYPED_SET_NAME = "Editor e2e typed set"
+
+
+def test_host_writes_a_numeric_and_an_order_question(local_stack: Any, browser: Browser) -> None:
+    """Each type has its own fields: a numeric answer and tolerance (no options), order items moved by
+    their buttons; the server takes the set, and reopening it shows both as written."""
+    SCRIPT_ERRORS.clear()
+    host = new_page(browser)
+    host_signs_in(host, local_stack)
+    host.get_by_role("button", name="New question set").click()
+    field(host, "Name of the question set").fill(TYPED_SET_NAME)
+
+    field(host, "Category of question 1").fill("numbers")
+    field(host, "Type of question 1").select_option("numeric")
+    expect(field(host, "Type of question 1")).to_be_focused()
+    expect(field(host, "Question 1, option 1")).to_have_count(0)  # a numeric question has no options
+    field(host, "Text of question 1").fill("How many legs has a spider?")
+    field(host, "Answer of question 1").fill("8")
+    field(host, "Tolerance of question 1 (optional)").fill("1")
+
+    host.get_by_role("button", name="Add question").click()
+    field(host, "Type of question 2").select_option("order")
+    field(host, "Text of question 2").fill("Smallest first")
+    for index, item in enumerate(["one", "ten", "five"]):
+        field(host, f"Question 2, item {index + 1}").fill(item)
+    # The items are the correct order: "ten" goes below "five"; the focus stays on the moved item.
+    host.get_by_role("button", name="Move question 2, item 2 down").click()
+    expect(host.get_by_role("button", name="Move question 2, item 3 up")).to_be_focused()
+    host.get_by_role("button", name="Add an item to question 2").click()
+    expect(field(host, "Question 2, item 4")).to_be_focused()
+    host.keyboard.type("twenty")
+    items = [field(host, f"Question 2, item {number}").input_value() for number in range(1, 5)]
+    assert items == ["one", "five", "ten", "twenty"]
+    shot(host, "36-editor-numeric-and-order")
+
+    host.get_by_role("button", name="Save", exact=True).click()
+    expect(host.locator("#editor-status")).to_have_text(f'Saved "{TYPED_SET_NAME}": 2 questions, version 1.')
+
+    host.get_by_role("button", name="Back to dashboard").click()
+    host.get_by_role("button", name=f"Edit {TYPED_SET_NAME}", exact=True).click()
+    expect(host.get_by_role("heading", name="Edit question set")).to_be_visible()
+    expect(field(host, "Type of question 1")).to_have_value("numeric")
+    expect(field(host, "Answer of question 1")).to_have_value("8")
+    expect(field(host, "Tolerance of question 1 (optional)")).to_have_value("1")
+    expect(field(host, "Type of question 2")).to_have_value("order")
+    reopened = [field(host, f"Question 2, item {number}").input_value() for number in range(1, 5)]
+    assert reopened == ["one", "five", "ten", "twenty"]
     assert SCRIPT_ERRORS == []

@@ -27,9 +27,11 @@ def window_ms(duration_s: int | None, multiplier: float = 1) -> int | None:
 def is_right(question: FrozenQuestion, answer: Any) -> tuple[bool, Fraction]:
     """(correct?, the share of the base points it earns)."""
     if question.type == "numeric":
-        distance = abs(Fraction(answer) - Fraction(question.answer or 0))
+        correct = Fraction(question.answer or 0)
+        distance = abs(Fraction(answer) - correct)
         tolerance = Fraction(question.tolerance or 0)
-        if distance > tolerance + Fraction(NUMERIC_SLACK) * max(1, abs(Fraction(question.answer or 0))):
+        slack = Fraction(NUMERIC_SLACK) * max(Fraction(1), abs(correct))
+        if distance > tolerance + slack:
             return False, Fraction(0)
         return True, Fraction(1) if tolerance == 0 else 1 - min(distance, tolerance) / (2 * tolerance)
     if question.type == "order":

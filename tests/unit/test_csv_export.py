@@ -13,6 +13,7 @@ import pytest
 
 from speedrun.reporting.csv_export import FORMULA_TRIGGERS, csv_rows, spreadsheet_safe, to_csv
 from tests.support.simulated_run import simulate_run
+from tests.support.typed_run import NUMERIC, typed_run
 
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
 
@@ -94,3 +95,18 @@ def test_spreadsheet_safe_leaves_non_triggers_alone(value):
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_spreadsheet_safe_prefixes_a_quote(prefix):
     assert spreadsheet_safe(prefix + "x") == "'" + prefix + "x"
+
+
+def test_a_negative_numeric_answer_stays_a_number():
+    """`value` is a number the engine validated, like points: a `-3` answered is written `-3`."""
+    events = typed_run()
+    for event in events:
+        data = event["data"]
+        if event["type"] == "answer_scored" and data["index"] == NUMERIC and data["participant_id"] == "p002":
+            data["value"] = -3
+    parsed = {(row["participant_id"], row["question_index"]): row for row in _read(to_csv(csv_rows(events)))}
+    assert parsed["p002", str(NUMERIC)]["value"] == "-3"
+    assert parsed["p001", str(NUMERIC)]["value"] == "41.5"
+    assert parsed["p003", str(NUMERIC)]["value"] == ""
+    assert parsed["p002", str(NUMERIC)]["question_type"] == "numeric"
+    assert list(parsed["p002", str(NUMERIC)])[-2:] == ["question_type", "value"]

@@ -1,9 +1,9 @@
 // Draws the host dashboard: the run list, the question sets (table with their actions, and picker), the
-// categories of the picked set with the question-count field, and an upload's problems. DOM only: what the rows
+// categories of the picked set with the question-count field, the scoring controls, and an upload's problems. DOM only: what the rows
 // say comes from runs.js, format.js and host_forms.js; host_dashboard.js loads and sends.
 import { byId, el } from "./dom.js";
 import { formatCategories, formatTimestamp } from "./format.js";
-import { questionCountField } from "./host_forms.js";
+import { questionCountField, scoringControls } from "./host_forms.js";
 import { runAction, runStatusText } from "./runs.js";
 
 function runActionCell(item, hasToken, { onReopen, onResults }) {
@@ -129,6 +129,21 @@ export function renderCategories(set) {
     ),
   );
   updateQuestionCount();
+}
+
+/** The create form's scoring choice ("speed" or "accuracy"). */
+export function chosenScoring() {
+  return byId("create-scoring-accuracy").checked ? "accuracy" : "speed";
+}
+
+/** The scoring controls as *Untimed questions* allows them (host_forms.scoringControls). */
+export function renderScoringControls() {
+  const untimed = byId("create-untimed").checked;
+  const controls = scoringControls({ scoring: chosenScoring(), untimed });
+  byId("create-scoring-speed").disabled = controls.speedDisabled;
+  byId(controls.scoring === "accuracy" ? "create-scoring-accuracy" : "create-scoring-speed").checked = true;
+  byId("create-tiebreak").hidden = !controls.tiebreakShown;
+  byId("create-question-duration").disabled = controls.durationDisabled;
 }
 
 /** An upload's problems under the file input: a title and one line each. */

@@ -1,11 +1,23 @@
 // Draws the question-set editor: the set's name, the summary of the problems a save got back, one
-// card per question (category, text, image drop zone, options with their correct ticks and images,
-// explanation), and the preview of a question as a participant sees it (question_view.js, the
-// participant page's own drawing). DOM only: the document and its edits are editor_state.js, the
-// I/O editor.js. Every control is labelled with the question (and option) it belongs to.
+// card per question (type, category, text, image drop zone, what its type asks for: options with
+// their correct ticks and images, a true/false pick, a poll's options, a numeric answer and
+// tolerance, or items in the correct order; explanation), and the preview of a question as a
+// participant sees it (question_view.js, the participant page's own drawing). DOM only: the document
+// and its edits are editor_state.js, the I/O editor.js. Every control is labelled with the question
+// (and option) it belongs to.
 import { byId, el } from "./dom.js";
-import { imageUrl, isDirty, LIMITS, nameProblems, previewQuestion, problemSummary, questionProblems } from "./editor_state.js";
+import {
+  imageUrl,
+  isDirty,
+  LIMITS,
+  nameProblems,
+  optionLimits,
+  previewQuestion,
+  problemSummary,
+  questionProblems,
+} from "./editor_state.js";
 import { questionProgress } from "./play_question.js";
+import { QUESTION_TYPE_NAMES, QUESTION_TYPES } from "./question_types.js";
 import { drawQuestion, questionViewParts } from "./question_view.js";
 
 /** What the image inputs offer (the server checks the content: http-api.md, `POST /api/images`). */
@@ -142,33 +154,66 @@ function questionImage(question, number, reasons, handlers) {
   );
 }
 
+/** A choice question's *Correct* tick of option `optionIndex`. */
+function correctTick(question, optionIndex, name, handlers) {
+  const correctId = `q${question.key}-correct-${optionIndex}`;
+  return el(
+    "label",
+    { class: "check correct-check", for: correctId },
+    el("input", {
+      id: correctId,
+      type: "checkbox",
+      checked: question.correct.includes(optionIndex),
+      "aria-label": `${name} is correct`,
+      dataset: { focus: focusName(question.key, `correct:${optionIndex}`) },
+      onchange: () => handlers.onToggleCorrect(question.key, optionIndex),
+    }),
+    " Correct",
+  );
+}
+
+/** An order question's *Move up* / *Move down* of item `optionIndex` (the items are the correct order). */
+function itemMoves(question, optionIndex, name, handlers) {
+  const move = (way, arrow, delta, disabled) =>
+    el("button", {
+      type: "button",
+      class: "ghost small",
+      text: arrow,
+      "aria-label": `Move ${name.toLowerCase()} ${way}`,
+      disabled,
+      dataset: { focus: focusName(question.key, `item-${way}:${optionIndex}`) },
+      onclick: () => handlers.onMoveOption(question.key, optionIndex, delta),
+    });
+  return el(
+    "div",
+    { class: "order-tools" },
+    move("up", "↑", -1, optionIndex === 0),
+    move("down", "↓", 1, optionIndex === question.options.length - 1),
+  );
+}
+
+/** What an option of a question of its type is called: an order question's are items. */
+function optionNoun(question) {
+  return question.type === "order" ? "item" : "option";
+}
+
 function optionRow(question, number, optionIndex, problems, handlers, canRemove) {
   const slot = `option:${optionIndex}`;
   const reasons = problems[slot] || [];
   const id = `q${question.key}-option-${optionIndex}`;
-  const name = `Question ${number}, option ${optionIndex + 1}`;
-  const correctId = `q${question.key}-correct-${optionIndex}`;
+  const name = `Question ${number}, ${optionNoun(question)} ${optionIndex + 1}`;
   const image = question.option_images[optionIndex];
   const problemsId = reasons.length ? `${id}-problems` : null;
   const counterId = `${id}-count`;
   const value = question.options[optionIndex];
   const counter = el("small", { id: counterId, class: "counter muted", text: counterText(value, LIMITS.option) });
+  let lead = null;
+  if (question.type === "choice") lead = correctTick(question, optionIndex, name, handlers);
+  else if (question.type === "order") lead = itemMoves(question, optionIndex, name, handlers);
   return el(
     "li",
     { class: "editor-option" },
-    el(
-      "label",
-      { class: "check correct-check", for: correctId },
-      el("input", {
-        id: correctId,
-        type: "checkbox",
-        checked: question.correct.includes(optionIndex),
-        "aria-label": `${name} is correct`,
-        dataset: { focus: focusName(question.key, `correct:${optionIndex}`) },
-        onchange: () => handlers.onToggleCorrect(question.key, optionIndex),
-      }),
-      " Correct",
-    ),
+    lead,
     el("input", {
       id,
       value,
@@ -226,36 +271,159 @@ function optionRow(question, number, optionIndex, problems, handlers, canRemove)
   );
 }
 
-function picksText(picks) {
+function picksText(question) {
+  if (question.type === "poll") return "A poll: participants pick one option; none is right or wrong.";
+  if (question.type === "order") return "Participants get the items shuffled and put them in this order.";
+  const picks = question.correct.length;
   if (picks === 0) return "No correct answer ticked yet.";
   return picks === 1 ? "Participants pick one answer." : `Participants pick ${picks} answers.`;
 }
 
+const OPTIONS_LEGENDS = {
+  choice: (number) => `Options of question ${number}: tick the correct ones`,
+  poll: (number) => `Options of question ${number}`,
+  order: (number) => `Items of question ${number}, in the correct order`,
+};
+
+/** The option list of a choice, poll or order question (each with its tools), and *Add option*. */
 function optionsFieldset(question, number, problems, handlers) {
   const listProblems = [...(problems.options || []), ...(problems.correct || [])];
   const problemsId = listProblems.length ? `q${question.key}-options-problems` : null;
+  const limits = optionLimits(question.type);
+  const noun = optionNoun(question);
   return el(
     "fieldset",
     { class: "editor-options", "aria-describedby": describedBy(`q${question.key}-picks`, problemsId) },
-    el("legend", { text: `Options of question ${number}: tick the correct ones` }),
+    el("legend", { text: OPTIONS_LEGENDS[question.type](number) }),
     problemList(problemsId, listProblems),
     el(
       "ol",
       { class: "editor-option-list" },
       ...question.options.map((_, optionIndex) =>
-        optionRow(question, number, optionIndex, problems, handlers, question.options.length > LIMITS.minOptions),
+        optionRow(question, number, optionIndex, problems, handlers, question.options.length > limits.min),
       ),
     ),
-    el("p", { id: `q${question.key}-picks`, class: "muted small-text", text: picksText(question.correct.length) }),
+    el("p", { id: `q${question.key}-picks`, class: "muted small-text", text: picksText(question) }),
     el("button", {
       type: "button",
       class: "secondary small",
-      text: "Add option",
-      "aria-label": `Add an option to question ${number}`,
-      disabled: question.options.length >= LIMITS.maxOptions,
+      text: `Add ${noun}`,
+      "aria-label": `Add an ${noun} to question ${number}`,
+      disabled: question.options.length >= limits.max,
       dataset: { focus: focusName(question.key, "add-option") },
       onclick: () => handlers.onAddOption(question.key),
     }),
+  );
+}
+
+/** A true/false question: its two fixed options, one of them picked as the right one. */
+function trueFalseFieldset(question, number, problems, handlers) {
+  const listProblems = [...(problems.options || []), ...(problems.correct || [])];
+  const problemsId = listProblems.length ? `q${question.key}-options-problems` : null;
+  return el(
+    "fieldset",
+    { class: "editor-options true-false", "aria-describedby": problemsId },
+    el("legend", { text: `Which is right in question ${number}?` }),
+    problemList(problemsId, listProblems),
+    ...question.options.map((option, optionIndex) =>
+      el(
+        "label",
+        { class: "check" },
+        el("input", {
+          type: "radio",
+          name: `q${question.key}-true-false`,
+          value: String(optionIndex),
+          checked: question.correct.includes(optionIndex),
+          "aria-label": `Question ${number}: ${option} is correct`,
+          dataset: { focus: focusName(question.key, `correct:${optionIndex}`) },
+          onchange: () => handlers.onToggleCorrect(question.key, optionIndex),
+        }),
+        ` ${option}`,
+      ),
+    ),
+  );
+}
+
+/** A numeric field (the answer or the tolerance) as typed: the server says whether it is a number. */
+function numberField({ question, field, label, hint, reasons, handlers, optional }) {
+  const id = `q${question.key}-${field}`;
+  const problemsId = reasons.length ? `${id}-problems` : null;
+  const hintId = hint ? `${id}-hint` : null;
+  return el(
+    "div",
+    { class: "field" },
+    el("label", { for: id }, label, optional ? el("span", { class: "muted", text: " (optional)" }) : null),
+    el("input", {
+      id,
+      value: question[field],
+      inputmode: "decimal",
+      autocomplete: "off",
+      "aria-invalid": reasons.length ? "true" : null,
+      "aria-describedby": describedBy(hintId, problemsId),
+      dataset: { focus: focusName(question.key, field) },
+      oninput: (event) => {
+        clearShownProblems(event.target);
+        handlers.onField(question.key, field, event.target.value);
+      },
+    }),
+    hint ? el("small", { id: hintId, class: "muted", text: hint }) : null,
+    problemList(problemsId, reasons),
+  );
+}
+
+/** A numeric question's answer and tolerance. */
+function numericFields(question, number, problems, handlers) {
+  return el(
+    "div",
+    { class: "row numeric-answer" },
+    numberField({
+      question,
+      field: "answer",
+      label: `Answer of question ${number}`,
+      hint: "The correct number, e.g. 42 or 3.5.",
+      reasons: problems.answer || [],
+      handlers,
+    }),
+    numberField({
+      question,
+      field: "tolerance",
+      label: `Tolerance of question ${number}`,
+      optional: true,
+      hint: "A number within answer ± tolerance is right (the closer, the more points); empty or 0: only the answer.",
+      reasons: problems.tolerance || [],
+      handlers,
+    }),
+  );
+}
+
+/** What the question's type asks for under its text. */
+function answerFields(question, number, problems, handlers) {
+  if (question.type === "true_false") return trueFalseFieldset(question, number, problems, handlers);
+  if (question.type === "numeric") return numericFields(question, number, problems, handlers);
+  return optionsFieldset(question, number, problems, handlers);
+}
+
+function typeField(question, number, reasons, handlers) {
+  const id = `q${question.key}-type`;
+  const problemsId = reasons.length ? `${id}-problems` : null;
+  return el(
+    "div",
+    { class: "field" },
+    el("label", { for: id, text: `Type of question ${number}` }),
+    el(
+      "select",
+      {
+        id,
+        "aria-invalid": reasons.length ? "true" : null,
+        "aria-describedby": problemsId,
+        dataset: { focus: focusName(question.key, "type") },
+        onchange: (event) => handlers.onType(question.key, event.target.value),
+      },
+      ...QUESTION_TYPES.map((type) =>
+        el("option", { value: type, text: QUESTION_TYPE_NAMES[type], selected: type === question.type }),
+      ),
+    ),
+    problemList(problemsId, reasons),
   );
 }
 
@@ -291,6 +459,7 @@ function questionCard(question, index, count, state, handlers) {
       ),
     ),
     problemList(`q${question.key}-problems`, problems.question || []),
+    typeField(question, number, problems.type || [], handlers),
     textField({
       id: `q${question.key}-category`,
       label: `Category of question ${number}`,
@@ -313,7 +482,7 @@ function questionCard(question, index, count, state, handlers) {
     }),
     questionImage(question, number, problems.image || [], handlers),
     el("p", { id: `q${question.key}-status`, class: "muted small-text", role: "status" }),
-    optionsFieldset(question, number, problems, handlers),
+    answerFields(question, number, problems, handlers),
     textField({
       id: `q${question.key}-explanation`,
       label: `Explanation of question ${number}`,
@@ -402,7 +571,8 @@ export function showPreview(state, index, opener) {
   const parts = questionViewParts();
   parts.progress.textContent = questionProgress({ index }, state.questions.length);
   drawQuestion(parts, previewQuestion(state, index));
-  for (const button of parts.options.children) button.disabled = true; // a preview answers nothing
+  // A preview answers nothing, whatever controls the question's type draws.
+  for (const control of parts.root.querySelectorAll("button, input, select, textarea")) control.disabled = true;
   byId("editor-preview-body").replaceChildren(parts.root);
   byId("editor-preview-title").textContent = `Preview of question ${index + 1}`;
   dialog.addEventListener("close", () => opener && opener.focus(), { once: true });

@@ -8,9 +8,13 @@
 //
 // A state: {setId, version, name, questions: [question], nextKey, revision (one more per edit),
 // savedRevision, problems, focus}. A question:
-// {key, category, text, options: [str], correct: [index], explanation, image: key|null,
-// option_images: [key|null] (parallel to options)}. `focus` ({key, control} or null) names the control
+// {key, type, category, text, options: [str], correct: [index], explanation, image: key|null,
+// option_images: [key|null] (parallel to options), answer, tolerance (numeric: as typed, strings)}.
+// An order question's options are kept in the correct order (its `correct` stays []: the order is
+// the options'); a poll's `correct` is []; a numeric question keeps the options it had (hidden, not
+// saved) so switching its type back loses nothing. `focus` ({key, control} or null) names the control
 // that should have the focus after the edit (a question's key and "text", "heading", "option:<i>", ...).
+import { QUESTION_TYPES, questionTypeOf } from "./question_types.js";
 
 /** question-set.md's limits, as the editor's controls need them (docs/question-sets.md). */
 export const LIMITS = Object.freeze({
@@ -21,8 +25,21 @@ export const LIMITS = Object.freeze({
   explanation: 500,
   minOptions: 2,
   maxOptions: 8,
+  minOrderItems: 3,
+  maxOrderItems: 6,
   questions: 500,
 });
+
+/** A true/false question's two options as the editor writes them: `correct` [0] is true. */
+export const TRUE_FALSE_OPTIONS = Object.freeze(["True", "False"]);
+
+/** How many options a question of `type` has: {min, max}. */
+export function optionLimits(type) {
+  if (type === "numeric") return { min: 0, max: 0 };
+  if (type === "true_false") return { min: TRUE_FALSE_OPTIONS.length, max: TRUE_FALSE_OPTIONS.length };
+  if (type === "order") return { min: LIMITS.minOrderItems, max: LIMITS.maxOrderItems };
+  return { min: LIMITS.minOptions, max: LIMITS.maxOptions };
+}
 
 /** What a new set is called until the host names it (an unnamed upload would be named after its file). */
 const NEW_SET_NAME = "Untitled question set";
@@ -35,7 +52,23 @@ export function imageUrl(key) {
 
 function blankQuestion(key, category = "") {
   const options = Array(LIMITS.minOptions).fill("");
-  return { key, category, text: "", options, correct: [], explanation: "", image: null, option_images: [] };
+  const question = { key, type: "choice", category, text: "", options, correct: [], explanation: "", image: null };
+  return { ...question, option_images: [], answer: "", tolerance: "" };
+}
+
+/** A stored number as the editor's text field shows it ("" for none). */
+function numberText(value) {
+  return value === null || value === undefined ? "" : String(value);
+}
+
+/** A stored order question's options (and their images) put in the correct order its `correct` gives. */
+function inCorrectOrder(question) {
+  const options = question.options || [];
+  const images = question.option_images || [];
+  const order = question.correct || [];
+  const everyOnce = order.length === options.length && order.every((at) => Number.isInteger(at) && at >= 0 && at < options.length);
+  const indexes = everyOnce && new Set(order).size === options.length ? order : options.map((_, at) => at);
+  return { options: indexes.map((at) => options[at]), option_images: indexes.map((at) => images[at] || null) };
 }
 
 /** `set`: [{question (a number no question on screen has) | null, field, reason}]; `questions`: key -> slot -> [reason]. */
@@ -54,33 +87,41 @@ export function newSetState() {
 
 /** A stored set (`GET /api/question-sets/{id}/content`) ready to edit. */
 export function stateFromContent(content) {
-  const questions = (content.questions || []).map((question, key) => ({
-    key,
-    category: question.category || "",
-    text: question.text || "",
-    options: [...(question.options || [])],
-    correct: [...(question.correct || [])],
-    explanation: question.explanation || "",
-    image: question.image || null,
-    option_images: (question.option_images || []).map((image) => image || null),
-  }));
+  const questions = (content.questions || []).map((question, key) => {
+    const type = questionTypeOf(question);
+    const ordered = type === "order" ? inCorrectOrder(question) : null;
+    return {
+      key,
+      type,
+      category: question.category || "",
+      text: question.text || "",
+      options: ordered ? ordered.options : [...(question.options || [])],
+      correct: type === "order" || type === "poll" ? [] : [...(question.correct || [])],
+      explanation: question.explanation || "",
+      image: question.image || null,
+      option_images: ordered ? ordered.option_images : (question.option_images || []).map((image) => image || null),
+      answer: numberText(question.answer),
+      tolerance: numberText(question.tolerance),
+    };
+  });
   const version = content.version ?? null;
   return editorState({ setId: content.id, version, name: content.name || "", questions, nextKey: questions.length });
 }
 
 // ---------- the problems a save got back ----------
 
+const QUESTION_SLOTS = ["text", "category", "explanation", "image", "options", "correct", "type", "answer", "tolerance"];
+
 /**
- * Where a problem's `field` is shown: "text", "category", "explanation", "image", "options" (the option
- * list as a whole), "correct", "option:<i>" (one option: its text or its image), or "question" (the
- * question as a whole: a field the editor has no control for).
+ * Where a problem's `field` is shown: "text", "category", "explanation", "image", "type", "answer",
+ * "tolerance", "options" (the option list as a whole), "correct", "option:<i>" (one option: its text
+ * or its image), or "question" (the question as a whole: a field the editor has no control for).
  */
 export function slotOf(field) {
   const option = /^option(?:s|_images)\[(\d+)\]$/.exec(field || "");
   if (option) return `option:${option[1]}`;
   if (field === "option_images") return "options";
-  if (["text", "category", "explanation", "image", "options", "correct"].includes(field)) return field;
-  return "question";
+  return QUESTION_SLOTS.includes(field) ? field : "question";
 }
 
 /**
@@ -142,6 +183,9 @@ const SLOT_WORDS = {
   image: "image",
   options: "options",
   correct: "correct answers",
+  type: "type",
+  answer: "answer",
+  tolerance: "tolerance",
 };
 
 function slotWords(slot) {
@@ -212,7 +256,7 @@ export function setName(state, name) {
   return { ...state, name, revision: state.revision + 1, problems, focus: null };
 }
 
-/** Sets "category", "text" or "explanation" of question `index`. */
+/** Sets "category", "text", "explanation", or a numeric question's "answer" or "tolerance" (as typed) of question `index`. */
 export function setQuestionField(state, index, field, value) {
   const question = state.questions[index];
   return withQuestion(state, index, { ...question, [field]: value }, [field], null);
@@ -263,9 +307,32 @@ export function setOption(state, index, optionIndex, text) {
   return withQuestion(state, index, { ...question, options }, ["options", `option:${optionIndex}`], null);
 }
 
+/**
+ * Question `index` turned into a question of `type`: a true/false question gets the two fixed options
+ * (its tick kept when it was one of them), a poll or an order question loses its ticks, and each gets
+ * the options its type needs at least. What a numeric question does not use stays for a way back.
+ */
+export function setType(state, index, type) {
+  const question = state.questions[index];
+  if (!QUESTION_TYPES.includes(type) || question.type === type) return state;
+  let { options, correct, option_images: optionImages } = question;
+  if (type === "true_false") {
+    options = [...TRUE_FALSE_OPTIONS];
+    correct = correct.length === 1 && correct[0] < options.length ? correct : [];
+    optionImages = [];
+  } else if (type === "poll" || type === "order") {
+    correct = [];
+  }
+  const { min } = optionLimits(type);
+  if (options.length < min) options = [...options, ...Array(min - options.length).fill("")];
+  const changed = { ...question, type, options, correct, option_images: optionImages };
+  const slots = ["type", "answer", "tolerance", ...optionSlots(question)];
+  return withQuestion(state, index, changed, slots, { key: question.key, control: "type" });
+}
+
 export function addOption(state, index) {
   const question = state.questions[index];
-  if (question.options.length >= LIMITS.maxOptions) return state;
+  if (question.options.length >= optionLimits(question.type).max) return state;
   const options = [...question.options, ""];
   const focus = { key: question.key, control: `option:${options.length - 1}` };
   return withQuestion(state, index, { ...question, options }, optionSlots(question), focus);
@@ -274,7 +341,7 @@ export function addOption(state, index) {
 /** Option `optionIndex` removed: the correct answers (and option images) after it move up with it. */
 export function removeOption(state, index, optionIndex) {
   const question = state.questions[index];
-  if (question.options.length <= LIMITS.minOptions) return state;
+  if (question.options.length <= optionLimits(question.type).min) return state;
   const options = question.options.filter((_, at) => at !== optionIndex);
   const correct = question.correct.filter((at) => at !== optionIndex).map((at) => (at > optionIndex ? at - 1 : at));
   const optionImages = question.option_images.filter((_, at) => at !== optionIndex);
@@ -283,12 +350,35 @@ export function removeOption(state, index, optionIndex) {
   return withQuestion(state, index, changed, optionSlots(question), focus);
 }
 
-/** Option `optionIndex` marked correct, or no longer. */
+/**
+ * Option `optionIndex` moved one place up (`delta` -1) or down (+1) with its image and tick: an order
+ * question's items are written in the correct order. The focus follows as `moveQuestion`'s does.
+ */
+export function moveOption(state, index, optionIndex, delta) {
+  const question = state.questions[index];
+  const target = optionIndex + delta;
+  if (!Number.isInteger(delta) || Math.abs(delta) !== 1 || target < 0 || target >= question.options.length) return state;
+  const swap = (at) => (at === optionIndex ? target : at === target ? optionIndex : at);
+  const options = question.options.map((_, at) => question.options[swap(at)]);
+  const optionImages = question.options.map((_, at) => question.option_images[swap(at)] || null);
+  const correct = question.correct.map(swap).sort((a, b) => a - b);
+  const atEnd = target === 0 || target === options.length - 1;
+  const pressed = delta < 0 ? "item-up" : "item-down";
+  const other = delta < 0 ? "item-down" : "item-up";
+  const focus = { key: question.key, control: `${atEnd ? other : pressed}:${target}` };
+  const changed = { ...question, options, correct, option_images: optionImages };
+  return withQuestion(state, index, changed, optionSlots(question), focus);
+}
+
+/** Option `optionIndex` marked correct, or no longer; a true/false question's tick moves to it. */
 export function toggleCorrect(state, index, optionIndex) {
   const question = state.questions[index];
-  const correct = question.correct.includes(optionIndex)
-    ? question.correct.filter((at) => at !== optionIndex)
-    : [...question.correct, optionIndex].sort((a, b) => a - b);
+  if (question.type === "poll" || question.type === "order" || question.type === "numeric") return state; // nothing to tick
+  const single = question.type === "true_false";
+  let correct;
+  if (single) correct = [optionIndex];
+  else if (question.correct.includes(optionIndex)) correct = question.correct.filter((at) => at !== optionIndex);
+  else correct = [...question.correct, optionIndex].sort((a, b) => a - b);
   const focus = { key: question.key, control: `correct:${optionIndex}` };
   return withQuestion(state, index, { ...question, correct }, ["correct"], focus);
 }
@@ -317,20 +407,41 @@ export function focused(state) {
 
 // ---------- saving ----------
 
+/**
+ * A numeric field's text as the document gives it: a number when it reads as one, else the text as
+ * typed (the server says what is wrong with it); null when empty (the field is left out).
+ */
+function numberOrText(text) {
+  const trimmed = text.trim();
+  if (!trimmed) return null;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : trimmed;
+}
+
+/** One question in the upload document: the fields of its type only (`type` left out for choice, the default). */
+function documentQuestion(question) {
+  const { type, category, text } = question;
+  const item = type === "choice" ? { category, text } : { type, category, text };
+  if (type === "numeric") {
+    const answer = numberOrText(question.answer);
+    const tolerance = numberOrText(question.tolerance);
+    if (answer !== null) item.answer = answer;
+    if (tolerance !== null) item.tolerance = tolerance;
+  } else {
+    item.options = [...question.options];
+    // An order question's correct order is its options' (the document's default); a poll has none.
+    if (type === "choice" || type === "true_false") item.correct = [...question.correct];
+  }
+  if (question.explanation.trim()) item.explanation = question.explanation;
+  if (question.image) item.image = question.image;
+  const optionImages = type === "numeric" ? [] : question.options.map((_, at) => question.option_images[at] || null);
+  if (optionImages.some(Boolean)) item.option_images = optionImages;
+  return item;
+}
+
 /** The JSON document a save uploads (question-set.md's JSON format, image keys as references). */
 export function uploadDocument(state) {
-  return {
-    name: state.name.trim(),
-    questions: state.questions.map((question) => {
-      const { category, text } = question;
-      const item = { category, text, options: [...question.options], correct: [...question.correct] };
-      if (question.explanation.trim()) item.explanation = question.explanation;
-      if (question.image) item.image = question.image;
-      const optionImages = question.options.map((_, at) => question.option_images[at] || null);
-      if (optionImages.some(Boolean)) item.option_images = optionImages;
-      return item;
-    }),
-  };
+  return { name: state.name.trim(), questions: state.questions.map(documentQuestion) };
 }
 
 /**
@@ -356,17 +467,31 @@ export function isDirty(state) {
 
 // ---------- the participant's view of a question ----------
 
-/** Question `index` as a `question` push would bring it (protocol.md), for the preview. */
+/** How many options a participant gives (the `question` frame's `select_count`; question_sets.models.select_count). */
+function selectCount(question) {
+  if (question.type === "order") return question.options.length;
+  if (question.type === "numeric") return 0;
+  if (question.type === "poll" || question.type === "true_false") return 1;
+  return Math.max(1, question.correct.length);
+}
+
+/**
+ * Question `index` as a `question` push would bring it (protocol.md), for the preview. An order
+ * question's items are shown moved one place round: the run shuffles them, never into the correct order.
+ */
 export function previewQuestion(state, index) {
   const question = state.questions[index];
-  const optionImages = question.options.map((_, at) => imageUrl(question.option_images[at]));
+  const count = question.type === "numeric" ? 0 : question.options.length;
+  const shown = Array.from({ length: count }, (_, at) => (question.type === "order" ? (at + 1) % count : at));
+  const optionImages = shown.map((at) => imageUrl(question.option_images[at]));
   return {
     type: "question",
+    question_type: question.type,
     index,
     category: question.category,
     text: question.text,
-    options: [...question.options],
-    select_count: Math.max(1, question.correct.length),
+    options: shown.map((at) => question.options[at]),
+    select_count: selectCount(question),
     image: imageUrl(question.image),
     option_images: optionImages.some(Boolean) ? optionImages : null,
   };

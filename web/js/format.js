@@ -35,7 +35,7 @@ export function formatCategories(categories) {
     .join(", ");
 }
 
-const OUTCOME_MARKS = { correct: "✓", incorrect: "✗", timeout: "⏱" };
+const OUTCOME_MARKS = { correct: "✓", incorrect: "✗", timeout: "⏱", answered: "●" }; // answered: a poll's (no right or wrong)
 
 /** The symbol of an answer's outcome (the text says it too: outcomes are never told by colour alone). */
 export function outcomeMark(outcome) {

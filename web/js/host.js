@@ -8,8 +8,8 @@ import { serverClock } from "./clock.js";
 import { connectionNotice, mayBeRefused } from "./connection.js";
 import { announce, byId, el, showScreen } from "./dom.js";
 import { loadDashboard, wireDashboard } from "./host_dashboard.js";
-import { renderChatRecipients, renderLive, renderLobby, renderResults, renderTimeLeft } from "./host_render.js";
-import { afterHostMessage, applyHostMessage, hostErrorReaction, joinLink, withResults } from "./host_state.js";
+import { askExtraTime, renderChatRecipients, renderLive, renderLobby, renderResults, renderTimeLeft } from "./host_render.js";
+import { afterHostMessage, applyHostMessage, extraTimeAction, hostErrorReaction, joinLink, withResults } from "./host_state.js";
 import { LiveSocket } from "./live.js";
 import { forgetAllHostTokens, forgetHostToken } from "./runs.js";
 import { appendChat, renderConnection, wireChat } from "./views.js";
@@ -197,11 +197,18 @@ function kick(who) {
   if (window.confirm(`Remove ${who.name} from this speed-run?`)) live.send({ action: "kick", participant_id: who.participant_id });
 }
 
+/** The server's `extra_time` reply updates the list (host_state.js); nothing changes before it. */
+function extraTime(who) {
+  askExtraTime(who, (multiplier) => live && live.send(extraTimeAction(who.participant_id, multiplier)));
+}
+
+const participantActions = { onKick: kick, onExtraTime: extraTime };
+
 function render() {
   const status = hostRun.status;
-  if (status === "lobby") renderLobby(hostRun, joinLink(hostRun, window.location.href), kick);
+  if (status === "lobby") renderLobby(hostRun, joinLink(hostRun, window.location.href), participantActions);
   else if (status === "running") {
-    renderLive(hostRun, kick);
+    renderLive(hostRun, participantActions);
     startClock();
   } else if (status === "completed") {
     clearInterval(clockTimer);

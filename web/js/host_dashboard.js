@@ -9,9 +9,11 @@ import { announce, byId, confirmInPage, showScreen } from "./dom.js";
 import { openNewSet, openSet, wireEditor } from "./editor.js";
 import {
   chosenCategoryBoxes,
+  chosenScoring,
   clearUploadProblems,
   renderCategories,
   renderRuns,
+  renderScoringControls,
   renderSets,
   showUploadProblems,
 } from "./dashboard_render.js";
@@ -216,6 +218,10 @@ async function onCreate(event) {
     categories: chosenCategoryBoxes().map((box) => box.value),
     shuffle: byId("create-shuffle").checked,
     chat: byId("create-chat").checked,
+    scoring: chosenScoring(),
+    speedTiebreak: byId("create-speed-tiebreak").checked,
+    untimed: byId("create-untimed").checked,
+    showExplanations: byId("create-explanations").checked,
   });
   if (request.problem) {
     announce(error, request.problem, "error");
@@ -246,6 +252,10 @@ export function wireDashboard(hostPage) {
   byId("upload-form").addEventListener("submit", onUpload);
   byId("upload-file").addEventListener("change", clearUploadProblems);
   byId("create-form").addEventListener("submit", onCreate);
+  for (const id of ["create-untimed", "create-scoring-speed", "create-scoring-accuracy"]) {
+    byId(id).addEventListener("change", renderScoringControls);
+  }
+  renderScoringControls();
   byId("create-set").addEventListener("change", (event) => renderCategories(sets.find((set) => set.id === event.target.value)));
   byId("sets-more").addEventListener("click", () => loadSets(false));
   byId("runs-more").addEventListener("click", () => loadRuns(false));

@@ -1,5 +1,6 @@
-// The host dashboard's forms: what the upload and create-run forms accept, what they send, and how a
-// refused upload reads. Pure: values in, problems and request bodies out; host_dashboard.js does the I/O.
+// The host dashboard's forms: what the upload and create-run forms accept (and which run options go
+// together), what they send, and how a refused upload reads. Pure: values in, problems and request
+// bodies out; host_dashboard.js does the I/O.
 
 export const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
 const DEFAULT_QUESTION_COUNT = 10;
@@ -51,13 +52,27 @@ export function questionCountField(available, value) {
 }
 
 /**
+ * What the create form's scoring controls allow once `untimed` is ticked or not: untimed questions
+ * need accuracy scoring (the server refuses speed: speed points are relative to a question's time),
+ * so ticking it picks accuracy and locks speed out; "break ties by speed" only means something with
+ * accuracy scoring (speed scoring always does). Returns {scoring, speedDisabled, tiebreakShown,
+ * durationDisabled}.
+ */
+export function scoringControls({ scoring, untimed }) {
+  const chosen = untimed ? "accuracy" : scoring;
+  return { scoring: chosen, speedDisabled: untimed, tiebreakShown: chosen === "accuracy", durationDisabled: untimed };
+}
+
+/**
  * The create-run form checked and turned into the sign-on request. `form`: {set (the picked set, or
  * undefined), setId, name, questionCount, maxQuestions, questionDuration, minutes, maxParticipants,
- * categories (the ticked ones), shuffle, chat}, numbers as the inputs give them (strings).
+ * categories (the ticked ones), shuffle, chat, scoring ("speed" | "accuracy"), speedTiebreak, untimed,
+ * showExplanations}, numbers as the inputs give them (strings).
  * Returns {problem} (one sentence listing what to fix) or {body, runName}.
  */
 export function createRunRequest(form) {
-  const { set, setId, categories } = form;
+  const { set, setId, categories, untimed } = form;
+  const scoring = form.scoring || "speed";
   const questionCount = Number(form.questionCount);
   const questionDuration = Number(form.questionDuration);
   const minutes = form.minutes;
@@ -67,14 +82,18 @@ export function createRunRequest(form) {
   if (!Number.isInteger(questionCount) || questionCount < 1 || questionCount > Number(form.maxQuestions)) {
     problems.push(`number of questions must be 1..${form.maxQuestions}`);
   }
-  if (!Number.isInteger(questionDuration) || questionDuration < QUESTION_SECONDS.min || questionDuration > QUESTION_SECONDS.max) {
+  if (untimed && scoring === "speed") problems.push("untimed questions need accuracy scoring");
+  if (
+    !untimed &&
+    (!Number.isInteger(questionDuration) || questionDuration < QUESTION_SECONDS.min || questionDuration > QUESTION_SECONDS.max)
+  ) {
     problems.push(`seconds per question must be ${QUESTION_SECONDS.min}..${QUESTION_SECONDS.max}`);
   }
   if (minutes && (Number(minutes) * 60 < RUN_SECONDS.min || Number(minutes) * 60 > RUN_SECONDS.max)) {
     problems.push(`time limit must be ${RUN_SECONDS.min / 60}..${RUN_SECONDS.max / 60} minutes`);
   }
   if (problems.length) return { problem: `Please fix: ${problems.join("; ")}.` };
-  const body = { question_set_id: setId, question_count: questionCount, question_duration_s: questionDuration };
+  const body = { question_set_id: setId, question_count: questionCount, question_duration_s: untimed ? null : questionDuration };
   const name = form.name.trim();
   if (name) body.name = name;
   if (set && categories.length < Object.keys(set.categories || {}).length) body.categories = categories;
@@ -82,5 +101,8 @@ export function createRunRequest(form) {
   if (form.maxParticipants) body.max_participants = Number(form.maxParticipants);
   body.shuffle = form.shuffle;
   body.chat = form.chat;
+  body.scoring = scoring;
+  if (scoring === "accuracy") body.speed_tiebreak = Boolean(form.speedTiebreak); // speed scoring always breaks ties by time
+  body.show_explanations = Boolean(form.showExplanations);
   return { body, runName: name || (set && set.name) || "Speed-run" };
 }

@@ -5,12 +5,15 @@
 //
 // The run: {speedrun_id, host_token, ws_url, join_code, name, status, question_count, started_at,
 // ends_at, chat, reason, participant_count, participants: {id: participant}, left: {id: true},
-// leaderboard: [entries], results}. A participant: {participant_id, name, answers: {index: outcome},
-// score, answered, connected, finished, elapsed_ms, rank}.
+// leaderboard: [entries], results, options: {scoring, speed_tiebreak, show_explanations,
+// question_duration_s} (as `state` / `started` said them)}. A participant: {participant_id, name,
+// answers: {index: outcome}, score, answered, connected, finished, elapsed_ms, rank, extra_time (the
+// multiplier of their time per question, 1 = none)}.
 //
 // Also what the page does after a message (`afterHostMessage`), and what its screens show of the run
 // (`liveRows`, `resultsReview`, ...), so host_render.js only draws.
 import { boardOf, laterStatus } from "./protocol.js";
+import { QUESTION_TYPE_NAMES, questionTypeOf } from "./question_types.js";
 
 /** A fresh host run from what sign-on (or the run list) said about it. */
 export function newHostRun(fields = {}) {
@@ -53,7 +56,25 @@ export function withResults(run, results) {
 }
 
 function blankParticipant(id, name) {
-  return { participant_id: id, name: name || "?", answers: {}, score: 0, answered: 0, connected: true, finished: false };
+  return {
+    participant_id: id,
+    name: name || "?",
+    answers: {},
+    score: 0,
+    answered: 0,
+    connected: true,
+    finished: false,
+    extra_time: 1,
+  };
+}
+
+/** The run options a `state` or `started` message carries (question_duration_s null: untimed). */
+const RUN_OPTIONS = ["scoring", "speed_tiebreak", "show_explanations", "question_duration_s"];
+
+function withRunOptions(run, message) {
+  const said = RUN_OPTIONS.filter((key) => key in message);
+  if (!said.length) return run;
+  return { ...run, options: { ...(run.options || {}), ...Object.fromEntries(said.map((key) => [key, message[key]])) } };
 }
 
 /** `participants` with participant `id` replaced by `update(old)` (created when new; names refreshed). */
@@ -125,6 +146,7 @@ function onState(run, state) {
           name: entry.name || old.name,
           connected: entry.connected !== false,
           finished: Boolean(entry.finished),
+          extra_time: entry.extra_time ?? old.extra_time,
         },
       };
     }
@@ -132,6 +154,7 @@ function onState(run, state) {
   } else if (typeof state.participant_count === "number") {
     next = { ...next, participant_count: state.participant_count };
   }
+  next = withRunOptions(next, state);
   const board = boardOf(state.leaderboard);
   return board ? applyLeaderboard(next, board) : next;
 }
@@ -176,6 +199,12 @@ function onAnswered(run, message) {
   return { ...run, participants };
 }
 
+/** The reply to the host's `extra_time`: the participant's new multiplier (1: none). */
+function onExtraTime(run, message) {
+  const who = run.participants[message.participant_id];
+  return { ...run, participants: { ...run.participants, [who.participant_id]: { ...who, extra_time: message.multiplier } } };
+}
+
 function onFinished(run, message) {
   let participants = run.participants;
   for (const item of notificationItems(message, "finished")) {
@@ -204,13 +233,21 @@ export function applyHostMessage(run, message) {
       return onLeft(current, message);
     case "started":
       if (current.status === "completed") return run;
-      return {
-        ...current,
-        status: "running",
-        started_at: message.started_at ?? current.started_at,
-        ends_at: message.ends_at ?? current.ends_at,
-        question_count: message.question_count ?? current.question_count,
-      };
+      return withRunOptions(
+        {
+          ...current,
+          status: "running",
+          started_at: message.started_at ?? current.started_at,
+          ends_at: message.ends_at ?? current.ends_at,
+          question_count: message.question_count ?? current.question_count,
+        },
+        message,
+      );
+    case "extra_time": {
+      // Someone not listed here (gone, or cut from a big run's list) stays unlisted.
+      const known = current.participants[message.participant_id] && typeof message.multiplier === "number";
+      return known ? onExtraTime(current, message) : run;
+    }
     case "participant_answered":
       return onAnswered(current, message);
     case "participant_finished":
@@ -306,11 +343,134 @@ export function completionText(reason) {
   return COMPLETION_REASONS[reason] || "The speed-run is over.";
 }
 
-/** The results' questions as the host reads them: the text, the right answer, who got it right. */
-export function resultsReview(questions) {
-  return (questions || []).map((question) => ({
-    text: question.text,
-    answer: `Answer: ${(question.correct_options || []).map((index) => (question.options || [])[index]).join(", ")}`,
-    correct: `Correct: ${(question.correct_answerers || []).map((who) => who.name).join(", ") || "nobody"}`,
+// ---------- extra time and the run's options ----------
+
+/** The multipliers the host can grant (the server takes 1..4; 1 takes extra time away). */
+export const EXTRA_TIME_CHOICES = Object.freeze([1, 1.5, 2, 3]);
+
+/** What the participant list says next to a name: "1.5× time", or "" without extra time. */
+export function extraTimeText(multiplier) {
+  return multiplier && multiplier !== 1 ? `${multiplier}× time` : "";
+}
+
+/** The choices offered for a participant who has `current`: the usual ones, and theirs if it is not one of them. */
+export function extraTimeChoices(current = 1) {
+  const choices = EXTRA_TIME_CHOICES.includes(current) ? [...EXTRA_TIME_CHOICES] : [...EXTRA_TIME_CHOICES, current];
+  return choices.sort((a, b) => a - b).map((multiplier) => ({
+    multiplier,
+    label: multiplier === 1 ? "1× (no extra time)" : `${multiplier}×`,
+    current: multiplier === current,
   }));
+}
+
+/** The host's `extra_time` action for participant `id` (what the page sends). */
+export function extraTimeAction(id, multiplier) {
+  return { action: "extra_time", participant_id: id, multiplier };
+}
+
+/** The run's options in words, for the lobby and the live view ("" before the server said them). */
+export function runOptionsText(options) {
+  if (!options || !options.scoring) return "";
+  const parts = [];
+  if (options.scoring === "accuracy") {
+    // Without the speed tiebreak, equal scores rank in the order the participants joined.
+    parts.push(options.speed_tiebreak === false ? "Accuracy scoring, ties by join order" : "Accuracy scoring, ties broken by speed");
+  } else parts.push("Speed scoring");
+  if (options.question_duration_s === null) parts.push("untimed questions");
+  else if (typeof options.question_duration_s === "number") parts.push(`${options.question_duration_s} s per question`);
+  if (options.show_explanations) parts.push("explanations shown");
+  return `${parts.join(" · ")}.`;
+}
+
+// ---------- the results, question by question ----------
+
+/** A number as the results show it (up to 6 decimals, the browser's digit grouping). */
+export function formatNumber(value) {
+  return Number(value).toLocaleString(undefined, { maximumFractionDigits: 6 });
+}
+
+function names(list) {
+  return (list || []).map((who) => who.name).join(", ") || "nobody";
+}
+
+/**
+ * How many chose each option (`option_counts`) as bars: {label, count, percent (of those who answered
+ * it), correct}. Null when the question has no counts (order, numeric, or results from before them).
+ */
+export function optionBars(question) {
+  const counts = question.option_counts;
+  if (!Array.isArray(counts)) return null;
+  const poll = questionTypeOf(question) === "poll";
+  const answerers = ["correct", "incorrect", "answered"].reduce(
+    (sum, outcome) => sum + (question[`${outcome}_answerers`] || []).length,
+    0,
+  );
+  const base = Math.max(answerers, ...counts, 1);
+  const correct = new Set(poll ? [] : question.correct_options || []);
+  return counts.map((count, index) => ({
+    label: (question.options || [])[index] ?? `Option ${index + 1}`,
+    count,
+    percent: Math.round((100 * count) / base),
+    correct: correct.has(index),
+  }));
+}
+
+const HISTOGRAM_BINS = 6;
+
+/**
+ * A numeric question's answered `values` summed up: {count, min, median, max, bins: [{from, to, count,
+ * correct (the bin reaches into answer ± tolerance)}]} (equal-width bins, at most 6); null without values.
+ */
+export function valuesSummary(values, answer = null, tolerance = 0) {
+  const sorted = (values || []).filter((value) => typeof value === "number").sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const count = sorted.length;
+  const middle = Math.floor(count / 2);
+  const median = count % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const min = sorted[0];
+  const max = sorted[count - 1];
+  const binCount = min === max ? 1 : Math.min(HISTOGRAM_BINS, Math.ceil(Math.sqrt(count)) + 1);
+  const width = (max - min) / binCount;
+  const bins = Array.from({ length: binCount }, (_, at) => ({
+    from: min + at * width,
+    to: at === binCount - 1 ? max : min + (at + 1) * width,
+    count: 0,
+  }));
+  for (const value of sorted) bins[width ? Math.min(binCount - 1, Math.floor((value - min) / width)) : 0].count += 1;
+  const reaches = (bin) => answer !== null && bin.from <= answer + (tolerance || 0) && bin.to >= answer - (tolerance || 0);
+  return { count, min, median, max, bins: bins.map((bin) => ({ ...bin, correct: reaches(bin) })) };
+}
+
+function answerLine(question) {
+  const type = questionTypeOf(question);
+  const options = question.options || [];
+  const chosen = (question.correct_options || []).map((index) => options[index]);
+  if (type === "poll") return "A poll: no right or wrong answer.";
+  if (type === "order") return `Correct order: ${chosen.join(" → ")}`;
+  if (type === "numeric") {
+    const tolerance = question.tolerance ? ` ± ${formatNumber(question.tolerance)}` : "";
+    return `Answer: ${question.correct_value == null ? "?" : formatNumber(question.correct_value)}${tolerance}`;
+  }
+  return `Answer: ${chosen.join(", ")}`;
+}
+
+/**
+ * The results' questions as the host reads them: {number, text, type, typeLabel, answer (the right
+ * answer in words), who (who got it right; a poll: who answered), bars (`optionBars`), values
+ * (`valuesSummary`, numeric only)}.
+ */
+export function resultsReview(questions) {
+  return (questions || []).map((question, at) => {
+    const type = questionTypeOf(question);
+    return {
+      number: (question.index ?? at) + 1,
+      text: question.text,
+      type,
+      typeLabel: QUESTION_TYPE_NAMES[type],
+      answer: answerLine(question),
+      who: type === "poll" ? `Answered: ${names(question.answered_answerers)}` : `Correct: ${names(question.correct_answerers)}`,
+      bars: optionBars(question),
+      values: type === "numeric" ? valuesSummary(question.values, question.correct_value ?? null, question.tolerance || 0) : null,
+    };
+  });
 }

@@ -2,7 +2,8 @@
 // WebSocket. The token lives in sessionStorage, so a reload or a network drop reconnects and `sync`s.
 // What each server message means is decided by play_state.js (pure), how a question behaves by
 // play_question.js (pure), and play_render.js draws; this module holds the page's state, runs the
-// countdown and does the I/O (including fetching the run's images ahead, during the lobby).
+// countdown and the run's clock (server time only: clock.js) and does the I/O (including fetching
+// the run's images ahead, during the lobby).
 import { apiJson } from "./api.js";
 import { serverClock } from "./clock.js";
 import { serverReachable } from "./config.js";
@@ -10,14 +11,26 @@ import { connectionNotice, mayBeRefused } from "./connection.js";
 import { announce, byId, showScreen } from "./dom.js";
 import { checkJoin, joinErrorText, sessionForLink } from "./join_form.js";
 import { LiveSocket } from "./live.js";
-import { answerFrame, chooseOption, countdownTick, optionForKey, questionControls } from "./play_question.js";
+import {
+  answerFor,
+  chooseOption,
+  countdownTick,
+  hasOptionButtons,
+  moveItem,
+  optionForKey,
+  questionControls,
+  runTimeText,
+} from "./play_question.js";
 import {
   renderConnecting,
   renderCountdown,
   renderFeedback,
   renderJoin,
+  renderNumberProblem,
+  renderOrder,
   renderQuestion,
   renderResults,
+  renderRunClock,
   renderSelection,
   renderSent,
   renderStatus,
@@ -26,6 +39,7 @@ import {
   afterFeedback,
   applyPlayMessage,
   canAnswer,
+  currentTiming,
   finishedRecord,
   finishedState,
   initialPlayState,
@@ -39,6 +53,7 @@ import { appendChat, renderConnection, wireChat } from "./views.js";
 const SESSION_KEY = "speedrun.play.session";
 const RESULTS_KEY = "speedrun.play.results";
 const COUNTDOWN_TICK_MS = 100;
+const RUN_CLOCK_TICK_MS = 500;
 
 let session = readJson(SESSION_KEY);
 let live = null;
@@ -47,6 +62,7 @@ let play = initialPlayState();
 /** The on-screen question's controls (play_question.questionControls). */
 let current = null;
 let countdownTimer = null;
+let runClockTimer = null;
 
 const notice = byId("notice");
 
@@ -98,6 +114,7 @@ function leave(message) {
   if (live) live.close();
   live = null;
   stopCountdown();
+  stopRunClock();
   current = null;
   play = initialPlayState();
   session = null;
@@ -169,6 +186,7 @@ function commit(next) {
   if (session && play.participantId) session.participant_id = play.participantId;
   for (const frame of frames) if (live) live.send(frame);
   if (play.status === "completed") stopCountdown();
+  followRunClock();
   renderStatus(play, ownId());
   const change = screenChange(before, play);
   if (change === "screen") showScreenOf(play);
@@ -196,7 +214,8 @@ function onError(error, action) {
 
 function showQuestion(question) {
   current = questionControls(question, current, Boolean(play.result));
-  renderQuestion(question, current, play.questionCount, choose);
+  const handlers = { onChoose: choose, onMove: move, onInput: typed, onSubmit: submitAnswer };
+  renderQuestion(question, current, play.questionCount, handlers);
   startCountdown();
 }
 
@@ -211,14 +230,37 @@ function choose(optionIndex) {
   const chosen = chooseOption(question, current.selected, optionIndex);
   current = { ...current, selected: chosen.selected };
   if (chosen.submit) submitAnswer();
-  else renderSelection(question, current.selected);
+  else renderSelection(question, current);
+}
+
+/** An order question's item at `position` moved up (-1) or down (+1). */
+function move(position, delta) {
+  if (!answerable() || current.sent) return;
+  const moved = moveItem(current.order, position, delta);
+  if (moved.position === position) return;
+  current = { ...current, order: moved.order };
+  renderOrder(play.question, current, { position: moved.position, delta }, move);
+}
+
+/** A numeric question's field as typed (checked when submitted). */
+function typed(text) {
+  if (!answerable() || current.sent) return;
+  current = { ...current, value: text };
+  renderSelection(play.question, current);
+  renderNumberProblem("");
 }
 
 function submitAnswer() {
   if (!answerable() || current.sent) return;
-  if (live && live.send(answerFrame(current.index, current.selected))) {
+  const question = play.question;
+  const answer = answerFor(question, current);
+  if (answer.problem) {
+    renderNumberProblem(answer.problem);
+    return;
+  }
+  if (live && live.send(answer.frame)) {
     current.sent = true;
-    renderSent(current.selected);
+    renderSent(question, current);
   } else {
     announce(notice, "Not sent — reconnecting. Your answer is kept; submit again when live.", "warn");
   }
@@ -229,7 +271,9 @@ function startCountdown() {
   const tick = () => {
     if (!answerable()) return stopCountdown();
     const question = play.question;
-    const step = countdownTick(question, serverClock.remainingMs(question.deadline) ?? 0, play.questionDurationS, current);
+    // The deadline as the server last said it (extra time may have moved it), on the server's clock.
+    const timing = currentTiming(play);
+    const step = countdownTick(timing, serverClock.remainingMs(timing.deadline) ?? 0, play.questionDurationS, current);
     renderCountdown(step);
     if (step.speak !== null) current.spokenMark = step.speak;
     if (step.timeout) {
@@ -247,11 +291,29 @@ function stopCountdown() {
   countdownTimer = null;
 }
 
+/** The run's time left (the question screen shows it, untimed or not) ticks while the run runs. */
+function followRunClock() {
+  if (play.status !== "running" || !play.endsAt) {
+    stopRunClock();
+    return;
+  }
+  if (runClockTimer) return;
+  const tick = () => renderRunClock(runTimeText(serverClock.remainingMs(play.endsAt)));
+  tick();
+  runClockTimer = setInterval(tick, RUN_CLOCK_TICK_MS);
+}
+
+function stopRunClock() {
+  clearInterval(runClockTimer);
+  runClockTimer = null;
+  renderRunClock("");
+}
+
 /** The feedback of the question on screen (play_state.js matched the result to it by index). */
 function showResult(result) {
   stopCountdown();
   if (!current || current.index !== result.index) return;
-  renderFeedback(result, current.selected);
+  renderFeedback(result, play.question, current);
 }
 
 function nextQuestion() {
@@ -273,6 +335,7 @@ function showResults(results) {
 function onKey(event) {
   if (document.body.dataset.screen !== "screen-question" || !answerable()) return;
   if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
+  if (!hasOptionButtons(play.question)) return; // numbers are typed, order items moved: no option keys
   const option = optionForKey(event.key, play.question.options.length);
   if (option !== null) {
     event.preventDefault();

@@ -9,6 +9,11 @@
 // last `answer_result` (which is then only recorded), and boards that arrive after `completed` are
 // older than its final one.
 //
+// Question types and run options (docs/engine.md): an untimed run's `question_duration_s` is null
+// (kept as null), `ends_at` is kept for the run's time left, and extra time — `state.extra_time` and
+// the `extra_time` push — sets the multiplier and, for the question being answered, its new deadline
+// (`timing`; `currentTiming` is what the countdown reads).
+//
 // Also what the page redraws (`screenChange`), how it meets an `error` reply, what the tab keeps of a
 // finished run, and which images to fetch ahead (`runImages`).
 import { boardOf, isRunStatus } from "./protocol.js";
@@ -21,7 +26,9 @@ export function initialPlayState(fields = {}) {
     status: null, // "lobby" | "running" | "completed"
     name: "",
     questionCount: 0,
-    questionDurationS: 20,
+    questionDurationS: 20, // null: untimed questions
+    endsAt: null, // the run's end (server time), once started
+    extraTime: 1, // this participant's time multiplier (1: none)
     participantId: null,
     score: 0,
     rank: null,
@@ -33,6 +40,7 @@ export function initialPlayState(fields = {}) {
     asked: null, // the index of the question last asked for
     question: null, // the question on screen (a `question` frame)
     result: null, // its `answer_result`, once it came
+    timing: null, // {index, deadline, duration_ms}: the question's deadline moved by extra time
     answers: {}, // index -> {outcome, points, score}: every answer_result seen
     finished: false, // this participant answered (or gave up) every question
     results: null, // the `results` reply
@@ -75,10 +83,26 @@ function withRecent(state, names) {
   return { ...state, recent: clean.slice(-RECENT_NAMES) };
 }
 
-/** The `question` frame shown: a new one, or the same index served again (after a reconnect). */
+/** The `question` frame shown: a new one, or the same index served again (after a reconnect; its deadline is the latest). */
 function showQuestion(state, question) {
   const same = state.question && state.question.index === question.index;
-  return { ...state, asked: question.index, question, result: same ? state.result : null, screen: "question" };
+  return { ...state, asked: question.index, question, result: same ? state.result : null, timing: null, screen: "question" };
+}
+
+/** A field the message has, even when null (an untimed run's `question_duration_s`), else `fallback`. */
+function given(message, field, fallback) {
+  return message[field] === undefined ? fallback : message[field];
+}
+
+/** The `extra_time` push: the multiplier, and the new deadline of the question being answered. */
+function onExtraTime(state, message) {
+  if (state.participantId && message.participant_id && message.participant_id !== state.participantId) return state;
+  let next = { ...state, extraTime: typeof message.multiplier === "number" ? message.multiplier : state.extraTime };
+  const answering = typeof message.index === "number" && message.deadline !== null && message.deadline !== undefined;
+  if (answering && state.status !== "completed") {
+    next = { ...next, timing: { index: message.index, deadline: message.deadline, duration_ms: message.duration_ms ?? null } };
+  }
+  return next;
 }
 
 function onState(state, snapshot) {
@@ -90,7 +114,9 @@ function onState(state, snapshot) {
     status: isRunStatus(incoming) ? incoming : state.status,
     name: snapshot.name || state.name,
     questionCount: snapshot.question_count ?? state.questionCount,
-    questionDurationS: snapshot.question_duration_s ?? state.questionDurationS,
+    questionDurationS: given(snapshot, "question_duration_s", state.questionDurationS),
+    endsAt: snapshot.ends_at ?? state.endsAt,
+    extraTime: typeof snapshot.extra_time === "number" ? snapshot.extra_time : state.extraTime,
     score: snapshot.score ?? state.score,
     rank: snapshot.rank ?? state.rank,
     participantId: snapshot.participant_id || state.participantId,
@@ -173,7 +199,8 @@ export function applyPlayMessage(state, message) {
         ...state,
         status: "running",
         questionCount: message.question_count ?? state.questionCount,
-        questionDurationS: message.question_duration_s ?? state.questionDurationS,
+        questionDurationS: given(message, "question_duration_s", state.questionDurationS),
+        endsAt: message.ends_at ?? state.endsAt,
       };
       // A `state` reply may have asked for (or shown) the first question already.
       return next.asked === null && !next.question ? askQuestion(next, 0) : next;
@@ -184,6 +211,8 @@ export function applyPlayMessage(state, message) {
       return showQuestion(state, message);
     case "answer_result":
       return onResult(state, message);
+    case "extra_time":
+      return onExtraTime(state, message);
     case "leaderboard": {
       if (state.status === "completed") return state; // `completed` carried the final board
       return withCount(withBoard(state, message.entries || []), message.participant_count);
@@ -217,6 +246,21 @@ export function applyPlayMessage(state, message) {
 export function runImages(message) {
   if (message.type !== "state" && message.type !== "started") return [];
   return Array.isArray(message.images) ? message.images.filter((url) => typeof url === "string" && url) : [];
+}
+
+/**
+ * The times the countdown of the question on screen runs by: {served_at, deadline, duration_ms}
+ * (duration_ms null: untimed), the extra time's new deadline when one moved it; null without a question.
+ */
+export function currentTiming(state) {
+  const question = state.question;
+  if (!question) return null;
+  // A frame from before `duration_ms` is timed by its deadline, unless the run's questions are untimed.
+  const untimedRun = state.questionDurationS === null ? null : undefined;
+  const durationMs = given(question, "duration_ms", untimedRun);
+  const own = { served_at: question.served_at, deadline: question.deadline, duration_ms: durationMs };
+  const moved = state.timing && state.timing.index === question.index ? state.timing : null;
+  return moved ? { ...own, deadline: moved.deadline, duration_ms: moved.duration_ms } : own;
 }
 
 /** "Next question" / "See the leaderboard" after the feedback of the question on screen. */

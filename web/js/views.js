@@ -3,6 +3,7 @@
 import { connectionLabel } from "./connection.js";
 import { el } from "./dom.js";
 import { formatElapsed, formatPoints } from "./format.js";
+import { questionTypeOf } from "./question_types.js";
 
 /** Renders leaderboard entries [{rank, participant_id, name, score, answered, elapsed_ms}] into a table body. */
 export function renderLeaderboard(tbody, entries, { highlightId, questionCount } = {}) {
@@ -35,20 +36,26 @@ export function renderRecentNames(list, names) {
 const OUTCOMES = [
   ["correct", "Correct"],
   ["incorrect", "Incorrect"],
+  ["answered", "Answered"],
   ["timeout", "Timed out"],
 ];
+/** A poll has no right or wrong: its answers are `answered` (or timed out). */
+const POLL_OUTCOMES = OUTCOMES.filter(([outcome]) => outcome === "answered" || outcome === "timeout");
+const GRADED_OUTCOMES = OUTCOMES.filter(([outcome]) => outcome !== "answered");
 
 /**
- * A stacked horizontal bar per question (correct / incorrect / timeout), plain DOM and CSS.
- * `questions`: the host `results` questions (with *_answerers lists).
+ * A stacked horizontal bar per question (correct / incorrect / timeout; a poll's answered / timeout),
+ * plain DOM and CSS. `questions`: the host `results` questions (with *_answerers lists, `type`).
  */
 export function renderOutcomeChart(container, questions) {
+  const anyPoll = (questions || []).some((question) => questionTypeOf(question) === "poll");
   const rows = (questions || []).map((question) => {
+    const outcomes = questionTypeOf(question) === "poll" ? POLL_OUTCOMES : GRADED_OUTCOMES;
     const counts = Object.fromEntries(
-      OUTCOMES.map(([outcome]) => [outcome, (question[`${outcome}_answerers`] || []).length]),
+      outcomes.map(([outcome]) => [outcome, (question[`${outcome}_answerers`] || []).length]),
     );
-    const total = counts.correct + counts.incorrect + counts.timeout;
-    const summary = OUTCOMES.map(([outcome, label]) => `${counts[outcome]} ${label.toLowerCase()}`).join(", ");
+    const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    const summary = outcomes.map(([outcome, label]) => `${counts[outcome]} ${label.toLowerCase()}`).join(", ");
     return el(
       "div",
       { class: "chart-row", role: "listitem" },
@@ -56,7 +63,7 @@ export function renderOutcomeChart(container, questions) {
       el(
         "span",
         { class: "chart-bar", role: "img", "aria-label": `Question ${question.index + 1}: ${summary}` },
-        ...OUTCOMES.filter(([outcome]) => counts[outcome] > 0).map(([outcome, label]) =>
+        ...outcomes.filter(([outcome]) => counts[outcome] > 0).map(([outcome, label]) =>
           el(
             "span",
             {
@@ -74,7 +81,9 @@ export function renderOutcomeChart(container, questions) {
   const legend = el(
     "p",
     { class: "chart-legend" },
-    ...OUTCOMES.map(([outcome, label]) => el("span", { class: `legend ${outcome}` }, el("i", { "aria-hidden": "true" }), label)),
+    ...(anyPoll ? OUTCOMES : GRADED_OUTCOMES).map(([outcome, label]) =>
+      el("span", { class: `legend ${outcome}` }, el("i", { "aria-hidden": "true" }), label),
+    ),
   );
   container.replaceChildren(legend, el("div", { class: "chart", role: "list" }, ...rows));
 }

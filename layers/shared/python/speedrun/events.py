@@ -14,6 +14,7 @@ RUN_CREATED = "run_created"
 PARTICIPANT_JOINED = "participant_joined"
 RUN_STARTED = "run_started"
 QUESTION_SERVED = "question_served"
+EXTRA_TIME_GRANTED = "extra_time_granted"
 ANSWER_SCORED = "answer_scored"
 PARTICIPANT_FINISHED = "participant_finished"
 PARTICIPANT_KICKED = "participant_kicked"
@@ -32,17 +33,22 @@ _PLAYER_SEQ_SPREAD = 1_000_000
 
 class FrozenQuestionData(TypedDict):
     index: int
+    type: NotRequired[str]
+    """`choice`, `true_false`, `poll`, `numeric` or `order`; absent on events written before types: `choice`."""
     category: str
     text: str
     options: list[str]
     correct: list[int]
-    """0-based option indexes."""
+    """0-based option indexes (an order question's: the shown indexes in the correct order)."""
     select_count: NotRequired[int]
     """Absent on events written before it existed: as many as `correct` has."""
     explanation: NotRequired[str | None]
     image: NotRequired[str | None]
     """The question's image key (absent: none, and on events written before images existed)."""
     option_images: NotRequired[list[str | None] | None]
+    answer: NotRequired[float]
+    """Numeric questions only, with `tolerance`."""
+    tolerance: NotRequired[float]
 
 
 class RunCreatedData(TypedDict):
@@ -78,13 +84,21 @@ class QuestionServedData(TypedDict):
     deadline: int
 
 
+class ExtraTimeGrantedData(TypedDict):
+    participant_id: str
+    multiplier: float
+    """1..4 (1: none)."""
+
+
 class AnswerScoredData(TypedDict):
     participant_id: str
     index: int
     selected: list[int]
-    """[] for a timeout."""
+    """[] for a timeout and for numeric questions; an order question's in the participant's order."""
+    value: NotRequired[float | None]
+    """Numeric questions only: the number answered (null on a timeout)."""
     outcome: str
-    """`correct`, `incorrect` or `timeout`."""
+    """`correct`, `incorrect`, `timeout`, or `answered` (a poll)."""
     points: int
     elapsed_ms: int
     """served_at -> scoring, capped at the question's duration."""

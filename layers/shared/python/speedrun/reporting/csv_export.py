@@ -5,7 +5,8 @@ Every CSV the platform writes goes through `to_csv`, and every cell through `spr
 (CSV/formula injection, OWASP): a text cell that starts with `=`, `+`, `-`, `@`, a tab or a
 carriage return is prefixed with a single quote, so a spreadsheet shows it as text instead of
 evaluating it. Numbers (rank, scores, elapsed times, question index, points: values the platform
-computed, never typed by anyone) are written as they are, so a `-5` stays a number.
+computed, never typed by anyone; a numeric answer's value, a number the engine validated) are
+written as they are, so a `-5` stays a number.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from speedrun.question_sets.models import DEFAULT_QUESTION_TYPE
 from speedrun.reporting.projections import answer_to, participant_results, run_summary
 
 UNANSWERED = "unanswered"
@@ -37,8 +39,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "outcome",
     "points",
     "elapsed_ms",
+    "question_type",
+    "value",
 )
-"""One CSV row per participant per question. Option lists are 0-based indexes joined by `;`."""
+"""One CSV row per participant per question. Option lists are 0-based indexes joined by `;` (an order
+question's in order). Columns are only ever appended: consumers read them by position too."""
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is read as a formula (or as a formula after trimming) by spreadsheets."""
@@ -80,6 +85,9 @@ def csv_rows_from(summary: dict[str, Any], participants: Sequence[dict[str, Any]
                     "outcome": UNANSWERED if answer is None else answer["outcome"],
                     "points": 0 if answer is None else answer["points"],
                     "elapsed_ms": "" if answer is None else answer["elapsed_ms"],
+                    # Summaries and results persisted before question types have neither.
+                    "question_type": q.get("type", DEFAULT_QUESTION_TYPE),
+                    "value": "" if answer is None or answer.get("value") is None else answer["value"],
                 }
             )
     return rows

@@ -40,6 +40,11 @@ from speedrun.events import (
     player_aggregate,
     player_event_seq,
 )
+from speedrun.question_sets.models import DEFAULT_QUESTION_TYPE
+
+OLDER_RUN_OPTIONS: dict[str, Any] = {"scoring": "speed", "speed_tiebreak": True, "show_explanations": False}
+"""How runs created before the run options played (their `run_created.config` has none of these):
+a summary's config is completed with them, so every run names its options."""
 
 
 @dataclass
@@ -89,7 +94,7 @@ def _apply_run_created(run: _Run, data: RunCreatedData, at: int) -> None:
     run.question_set_id = data["question_set_id"]
     run.question_set_version = data.get("question_set_version")
     run.join_code = data.get("join_code", "")
-    run.config = dict(data["config"])
+    run.config = {**OLDER_RUN_OPTIONS, **data["config"]}
     run.questions = sorted(data["questions"], key=lambda q: int(q["index"]))
     run.created_at = at
 
@@ -178,12 +183,33 @@ def _iso(ms: int | None) -> str | None:
 
 def _ranks(run: _Run) -> dict[str, int]:
     """Final ranks: the `run_completed` leaderboard (what participants were told), else the rule of
-    protocol.md (docs/engine.md, Rank: score descending, elapsed ascending, join order) over those present."""
+    protocol.md (docs/engine.md, Rank: score descending, then total elapsed ascending unless the run
+    scores accuracy without `speed_tiebreak`, then join order) over those present."""
     if run.leaderboard:
         return {entry["participant_id"]: int(entry["rank"]) for entry in run.leaderboard}
     present = [p for p in run.participants.values() if not p.kicked]
-    ordered = sorted(present, key=lambda p: (-p.score, p.elapsed_ms, p.join_order))
+    timed = run.config["scoring"] != "accuracy" or bool(run.config["speed_tiebreak"])
+    ordered = sorted(present, key=lambda p: (-p.score, p.elapsed_ms if timed else 0, p.join_order))
     return {p.participant_id: rank for rank, p in enumerate(ordered, start=1)}
+
+
+def _question(q: FrozenQuestionData) -> dict[str, Any]:
+    """A summary question: the frozen one with its correct answer named for the results."""
+    kind = q.get("type", DEFAULT_QUESTION_TYPE)
+    correct = [int(i) for i in q["correct"]]
+    return {
+        "index": int(q["index"]),
+        "type": kind,
+        "category": q["category"],
+        "text": q["text"],
+        "options": list(q["options"]),
+        # An order question's correct options are the order itself; any other's are a set.
+        "correct_options": correct if kind == "order" else sorted(correct),
+        "select_count": int(q.get("select_count", len(correct))),
+        "explanation": q.get("explanation"),
+        "correct_value": q.get("answer"),
+        "tolerance": q.get("tolerance"),
+    }
 
 
 def run_summary(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -214,18 +240,7 @@ def run_summary(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "completed_at_ms": run.completed_at,
         "completion_reason": run.completion_reason,
         "leaderboard": run.leaderboard,
-        "questions": [
-            {
-                "index": int(q["index"]),
-                "category": q["category"],
-                "text": q["text"],
-                "options": list(q["options"]),
-                "correct_options": sorted(int(i) for i in q["correct"]),
-                "select_count": int(q.get("select_count", len(q["correct"]))),
-                "explanation": q.get("explanation"),
-            }
-            for q in run.questions
-        ],
+        "questions": [_question(q) for q in run.questions],
     }
 
 
@@ -239,6 +254,7 @@ def participant_results(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]
             {
                 "index": index,
                 "selected": [int(i) for i in answer["selected"]],
+                "value": answer.get("value"),
                 "outcome": answer["outcome"],
                 "points": int(answer["points"]),
                 "elapsed_ms": int(answer["elapsed_ms"]),

@@ -11,12 +11,19 @@ sent."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from speedrun.engine.models import Scoring
 from speedrun.errors import NotFound
-from speedrun.reporting.projections import answer_to, participant_results, run_summary
+from speedrun.question_sets.models import DEFAULT_QUESTION_TYPE, QuestionType
+from speedrun.reporting.projections import (
+    OLDER_RUN_OPTIONS,
+    answer_to,
+    participant_results,
+    run_summary,
+)
 
 RunStatus = Literal["lobby", "running", "completed"]
 QUESTION_SET_VERSION_DESCRIPTION = (
@@ -30,15 +37,27 @@ class _Open(BaseModel):
 
 
 class RunSettings(_Open):
-    """The run's options as sign-on accepted them."""
+    """The run's options as sign-on accepted them (a run created before an option existed: as it played)."""
 
-    question_duration_s: int | None = None
+    question_duration_s: int | None = Field(default=None, description="Null: untimed questions.")
     duration_s: int | None = Field(default=None, description="Null: the longest run sign-on allows.")
     max_participants: int | None = None
     chat: bool | None = None
     shuffle: bool | None = None
     categories: list[str] | None = Field(default=None, description="Null: every category of the set.")
     late_join: bool | None = None
+    scoring: Scoring = Field(
+        default=OLDER_RUN_OPTIONS["scoring"],
+        description="`speed`: a correct answer earns 500..1000 points by how fast it came; `accuracy`: a flat 1,000.",
+    )
+    speed_tiebreak: bool = Field(
+        default=OLDER_RUN_OPTIONS["speed_tiebreak"],
+        description="Whether total time breaks score ties under accuracy scoring (under speed scoring it always does).",
+    )
+    show_explanations: bool = Field(
+        default=OLDER_RUN_OPTIONS["show_explanations"],
+        description="Whether each answer's result carried the question's explanation.",
+    )
 
 
 class BoardEntry(_Open):
@@ -50,14 +69,25 @@ class BoardEntry(_Open):
     elapsed_ms: int
 
 
+CORRECT_OPTIONS_DESCRIPTION = (
+    "The correct option indexes (0-based; sorted), an order question's in the correct order; [] for polls "
+    "and numeric questions."
+)
+
+
 class RunQuestion(_Open):
+    """A run's question (a summary persisted before types has no `type`, `correct_value`, `tolerance`)."""
+
     index: int
+    type: QuestionType = DEFAULT_QUESTION_TYPE
     category: str
     text: str
-    options: list[str]
-    correct_options: list[int]
+    options: list[str] = Field(description="As shown to participants (an order question's shuffled); [] for numeric.")
+    correct_options: list[int] = Field(description=CORRECT_OPTIONS_DESCRIPTION)
     select_count: int
     explanation: str | None = None
+    correct_value: float | None = Field(default=None, description="Numeric only: the answer.")
+    tolerance: float | None = Field(default=None, description="Numeric only: how far from the answer is right.")
 
 
 class SpeedRunSummary(_Open):
@@ -121,7 +151,8 @@ class SpeedRunPage(BaseModel):
 
 # --- the protocol's `results` message --------------------------------------------------------------
 
-Outcome = Literal["correct", "incorrect", "timeout"]
+Outcome = Literal["correct", "incorrect", "timeout", "answered"]
+"""`answered`: a poll's answer (no points)."""
 
 
 class Person(BaseModel):
@@ -131,21 +162,36 @@ class Person(BaseModel):
 
 class ResultsQuestion(BaseModel):
     index: int
+    type: QuestionType
     category: str
     text: str
     options: list[str]
-    correct_options: list[int]
+    correct_options: list[int] = Field(description=CORRECT_OPTIONS_DESCRIPTION)
     explanation: str | None
+    correct_value: float | None = Field(description="Numeric only (else null): the answer.")
+    tolerance: float | None = Field(description="Numeric only (else null): how far from the answer is right.")
 
 
 class HostResultsQuestion(ResultsQuestion):
     correct_answerers: list[Person]
     incorrect_answerers: list[Person]
     timeout_answerers: list[Person]
+    answered_answerers: list[Person] = Field(description="Polls: who answered; [] for other types.")
+    option_counts: list[int] | None = Field(
+        description="Choice, true/false and poll questions: how many participants chose each option; null for "
+        "order and numeric questions."
+    )
+    values: list[float] | None = Field(
+        description="Numeric questions: every value answered, ascending (timeouts have none); null for other types."
+    )
 
 
 class ParticipantResultsQuestion(ResultsQuestion):
-    selected: list[int] | None = Field(description="Null: not answered (the run ended first).")
+    selected: list[int] | None = Field(
+        description="Null: not answered (the run ended first); an order question's in the participant's order; "
+        "[] for numeric questions."
+    )
+    value: float | None = Field(description="Numeric questions: the number answered (null on a timeout); else null.")
     outcome: Outcome | None
     points: int
 
@@ -178,7 +224,9 @@ class ParticipantResults(_Results):
 
 
 def _question_fields(q: dict[str, Any]) -> dict[str, Any]:
-    return {name: q[name] for name in ResultsQuestion.model_fields}
+    # Through the summary's own model: a summary persisted before question types reads as choice.
+    question = RunQuestion.model_validate(q)
+    return {name: getattr(question, name) for name in ResultsQuestion.model_fields}
 
 
 def _run_fields(summary: dict[str, Any]) -> dict[str, Any]:
@@ -189,21 +237,45 @@ def _person(p: dict[str, Any]) -> Person:
     return Person(participant_id=p["participant_id"], name=p["name"])
 
 
+def _option_counts(question: dict[str, Any], answers: Sequence[dict[str, Any]]) -> list[int] | None:
+    """How many answers chose each option; None where a count says nothing (an order answer places
+    every option, a numeric one none)."""
+    if question["type"] in ("order", "numeric"):
+        return None
+    counts = [0] * len(question["options"])
+    for answer in answers:
+        for i in answer["selected"]:
+            counts[int(i)] += 1
+    return counts
+
+
+def _values(question: dict[str, Any], answers: Sequence[dict[str, Any]]) -> list[float] | None:
+    if question["type"] != "numeric":
+        return None
+    return sorted(answer["value"] for answer in answers if answer.get("value") is not None)
+
+
 def host_results_from(summary: dict[str, Any], participants: Sequence[dict[str, Any]]) -> HostResults:
     """The host's view from the two read models (every participant's results)."""
     questions = []
     for q in summary["questions"]:
-        by_outcome: dict[str, list[Person]] = {"correct": [], "incorrect": [], "timeout": []}
+        fields = _question_fields(q)
+        by_outcome: dict[str, list[Person]] = {outcome: [] for outcome in get_args(Outcome)}
+        answers = []
         for p in participants:
             answer = answer_to(p, q["index"])
             if answer is not None:
                 by_outcome[answer["outcome"]].append(_person(p))
+                answers.append(answer)
         questions.append(
             HostResultsQuestion(
-                **_question_fields(q),
+                **fields,
                 correct_answerers=by_outcome["correct"],
                 incorrect_answerers=by_outcome["incorrect"],
                 timeout_answerers=by_outcome["timeout"],
+                answered_answerers=by_outcome["answered"],
+                option_counts=_option_counts(fields, answers),
+                values=_values(fields, answers),
             )
         )
     return HostResults(
@@ -230,6 +302,8 @@ def participant_results_from(
             ParticipantResultsQuestion(
                 **_question_fields(q),
                 selected=None if answer is None else answer["selected"],
+                # Results persisted before numeric questions have no value.
+                value=None if answer is None else answer.get("value"),
                 outcome=None if answer is None else answer["outcome"],
                 points=0 if answer is None else answer["points"],
             )
