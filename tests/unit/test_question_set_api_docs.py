@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 from infra import openapi
 from speedrun import manifest
-from speedrun.question_sets.models import QUESTION_TYPES, UPLOAD_MEDIA_TYPES, XLSX_MEDIA_TYPE
+from speedrun.question_sets.models import UPLOAD_MEDIA_TYPES, XLSX_MEDIA_TYPE
+from speedrun.question_types import QUESTION_TYPES
 from tests.support.served_openapi import served_openapi_document
 
 

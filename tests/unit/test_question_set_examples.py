@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from speedrun.question_sets.models import QUESTION_TYPES, count_categories
+from speedrun.question_sets.models import count_categories
 from speedrun.question_sets.parsing import parse_question_set
+from speedrun.question_types import QUESTION_TYPES
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SAMPLES = [

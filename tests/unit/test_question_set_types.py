@@ -10,21 +10,18 @@ from typing import Any, get_args
 import pytest
 
 from speedrun.errors import BadRequest, DomainError
-from speedrun.question_sets.models import (
+from speedrun.question_sets.models import ParsedQuestionSet, Question, StoredQuestionSet, count_categories
+from speedrun.question_sets.parsing import CSV_HEADER, parse_question_set
+from speedrun.question_types import (
     MAX_NUMERIC_ABS,
     MAX_OPTIONS,
     MIN_OPTIONS,
     OPTION_COUNTS,
     QUESTION_TYPES,
     TRUE_FALSE_OPTIONS,
-    ParsedQuestionSet,
-    Question,
     QuestionType,
-    StoredQuestionSet,
-    count_categories,
     select_count,
 )
-from speedrun.question_sets.parsing import CSV_HEADER, parse_question_set
 from tests.support.question_sets import workbook_bytes
 
 

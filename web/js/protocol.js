@@ -1,6 +1,6 @@
 // Shapes of the WebSocket protocol (protocol.md; docs/engine.md) that both pages' reducers read the same way. Pure.
 
-/** The largest size of a numeric answer's `value` (question_sets/models.py MAX_NUMERIC_ABS, the contract's limit). */
+/** The largest size of a numeric answer's `value` (speedrun/question_types.py MAX_NUMERIC_ABS, the contract's limit). */
 export const MAX_NUMERIC_ABS = 1_000_000_000;
 
 const STATUS_ORDER = { lobby: 0, running: 1, completed: 2 };

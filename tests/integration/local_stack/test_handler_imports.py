@@ -93,6 +93,15 @@ def test_the_connect_authorizer_loads_neither_question_sets_nor_fan_out_nor_play
     assert [m for m in loaded if m.startswith(("speedrun.question_sets", "speedrun.fanout", "speedrun.players"))] == []
 
 
+@pytest.mark.parametrize("name", ["speedrun", "reporter", "results"])
+def test_the_engine_and_the_reports_know_question_types_without_the_question_set_package(
+    definitions: dict[str, FunctionDefinition], name: str
+) -> None:
+    loaded = modules_after_import(definitions[name], {}, "speedrun.")
+    assert "speedrun.question_types" in loaded
+    assert [m for m in loaded if m.startswith("speedrun.question_sets")] == []
+
+
 def test_the_question_set_function_loads_pillow_only_with_an_image(
     definitions: dict[str, FunctionDefinition],
 ) -> None:

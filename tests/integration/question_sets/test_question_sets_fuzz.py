@@ -17,7 +17,7 @@ from moto import mock_aws
 import lambdas.question_sets.handler as question_sets_function
 from speedrun.adapters import tables
 from speedrun.adapters.tables import QuestionSetModel
-from speedrun.question_sets.models import QUESTION_TYPES
+from speedrun.question_types import QUESTION_TYPES
 from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import body_of, question_store_at, sample_question, upload_event, workbook_bytes
 

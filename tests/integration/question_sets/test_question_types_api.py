@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from speedrun.question_sets.models import QUESTION_TYPES
 from speedrun.question_sets.service import load_questions
+from speedrun.question_types import QUESTION_TYPES
 from tests.support.question_set_api import HOST, QuestionSetApi, question_set_api
 from tests.support.question_sets import body_of
 

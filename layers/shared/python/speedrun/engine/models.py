@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from speedrun.question_types import QuestionType
 from speedrun.roles import HOST, PARTICIPANT
-
-if TYPE_CHECKING:  # the authorizer imports these models and must not load the question-set package
-    from speedrun.question_sets.models import QuestionType
 
 Scoring = Literal["speed", "accuracy"]
 """`speed`: a correct answer earns 500..1000 by how fast it came; `accuracy`: a flat 1,000 (docs/engine.md, Scoring)."""

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from speedrun.errors import BadRequest, TooLarge
-from speedrun.question_sets.models import MAX_NUMERIC_ABS, MAX_OPTIONS
+from speedrun.question_types import MAX_NUMERIC_ABS, MAX_OPTIONS
 from speedrun.text import UnicodeModel, load_json
 
 MAX_FRAME_BYTES = 32 * 1024

@@ -22,6 +22,7 @@ from speedrun.engine.models import (
 )
 from speedrun.engine.scripts import Outcome, RunScripts, redis_errors_as_unavailable
 from speedrun.errors import ERRORS_BY_CODE, BadRequest, DomainError, NotFound, Unavailable
+from speedrun.question_types import select_count
 
 LOBBY_TTL_MS = 24 * 3600 * 1000
 """A run that never starts is forgotten after a day (its keys expire; `start` persists them)."""
@@ -200,9 +201,6 @@ def _run_export(run_id: str, raw: Any) -> RunExport | None:
 
 
 def _question_document(question: FrozenQuestion) -> dict[str, Any]:
-    # Imported here: only sign-on freezes questions; the authorizer's RunEngine must not load question sets.
-    from speedrun.question_sets.models import select_count  # noqa: PLC0415
-
     document: dict[str, Any] = {
         "index": question.index,
         "type": question.type,

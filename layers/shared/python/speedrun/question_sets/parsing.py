@@ -22,26 +22,28 @@ from typing import Any, Protocol
 
 from speedrun.errors import BadRequest, TooLarge
 from speedrun.question_sets.models import (
-    DEFAULT_QUESTION_TYPE,
     MAX_CATEGORY_CHARS,
     MAX_EXPLANATION_CHARS,
     MAX_FILE_BYTES,
     MAX_NAME_CHARS,
-    MAX_NUMERIC_ABS,
     MAX_OPTION_CHARS,
-    MAX_OPTIONS,
     MAX_QUESTIONS,
     MAX_TEXT_CHARS,
+    ParsedQuestionSet,
+    Problem,
+    Question,
+)
+from speedrun.question_sets.spreadsheet import Sheet, WorkbookUnreadable, is_zip, read_workbook
+from speedrun.question_types import (
+    DEFAULT_QUESTION_TYPE,
+    MAX_NUMERIC_ABS,
+    MAX_OPTIONS,
     MIN_OPTIONS,
     OPTION_COUNTS,
     QUESTION_TYPES,
     TRUE_FALSE_OPTIONS,
-    ParsedQuestionSet,
-    Problem,
-    Question,
     QuestionType,
 )
-from speedrun.question_sets.spreadsheet import Sheet, WorkbookUnreadable, is_zip, read_workbook
 from speedrun.text import lone_surrogate_problem
 
 NOT_TEXT = "not a UTF-8 text file: upload a question set as JSON, CSV or an .xlsx workbook"

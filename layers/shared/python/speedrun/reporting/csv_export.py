@@ -16,7 +16,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from speedrun.question_sets.models import DEFAULT_QUESTION_TYPE
+from speedrun.question_types import DEFAULT_QUESTION_TYPE
 from speedrun.reporting.projections import answer_to, participant_results, run_summary
 
 UNANSWERED = "unanswered"

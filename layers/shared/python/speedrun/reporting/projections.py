@@ -40,7 +40,7 @@ from speedrun.events import (
     player_aggregate,
     player_event_seq,
 )
-from speedrun.question_sets.models import DEFAULT_QUESTION_TYPE
+from speedrun.question_types import DEFAULT_QUESTION_TYPE
 
 OLDER_RUN_OPTIONS: dict[str, Any] = {"scoring": "speed", "speed_tiebreak": True, "show_explanations": False}
 """How runs created before the run options played (their `run_created.config` has none of these):

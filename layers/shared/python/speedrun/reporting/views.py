@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from speedrun.engine.models import Scoring
 from speedrun.errors import NotFound
-from speedrun.question_sets.models import DEFAULT_QUESTION_TYPE, QuestionType
+from speedrun.question_types import DEFAULT_QUESTION_TYPE, QuestionType
 from speedrun.reporting.projections import (
     OLDER_RUN_OPTIONS,
     answer_to,
