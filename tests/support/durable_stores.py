@@ -18,6 +18,7 @@ from moto import mock_aws
 from local_stack.aws import create_queues
 from speedrun import manifest
 from speedrun.adapters import tables
+from speedrun.adapters.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 
 READ_MODEL_TABLES = (
     manifest.RUNS,
@@ -42,6 +43,12 @@ def client(service: str) -> Any:
     """One boto3 client per service for the whole session (creating one costs a third of a second;
     moto intercepts a client whenever a mock is active, whenever the client was made)."""
     return boto3.client(service, region_name="us-east-1")  # type: ignore[call-overload]
+
+
+def moto_run_tokens(secret_id: str) -> RunTokens:
+    """Run tokens signed with a key secret created in moto's Secrets Manager (under `durable_stores`)."""
+    ensure_token_secret(secret_id, client=client("secretsmanager"))
+    return RunTokens(SecretsManagerKeys(secret_id, client=client("secretsmanager")))
 
 
 @contextmanager

@@ -15,7 +15,6 @@ import pytest
 
 import lambdas.results.handler as results_lambda
 from speedrun.adapters.queues import JobQueues
-from speedrun.adapters.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
 from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
@@ -24,7 +23,7 @@ from speedrun.reporting.live_runs import LiveRunReader
 from speedrun.reporting.reporter import Reporter
 from speedrun.signon.models import CreateSpeedRunRequest
 from speedrun.signon.service import SignOnService
-from tests.support.durable_stores import MotoQueues, client
+from tests.support.durable_stores import MotoQueues, client, moto_run_tokens
 from tests.support.fakes import FakeLambdaContext, RecordingPusher
 from tests.support.fanout import InProcessFanOut
 from tests.support.question_set_api import HOST as HOST_SUB
@@ -104,8 +103,7 @@ class Platform:
 def platform(
     engine: RunEngine, stores: MotoQueues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Platform]:
-    ensure_token_secret(SECRET_ID, client=client("secretsmanager"))
-    tokens = RunTokens(SecretsManagerKeys(SECRET_ID, client=client("secretsmanager")))
+    tokens = moto_run_tokens(SECRET_ID)
     pusher = RecordingPusher()
     fanout = InProcessFanOut(engine, pusher, engine.clock)
     # Sign-on loads sets with the default question-set service: the one the function uses, on this folder.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from speedrun.adapters.queues import JobQueues
-from speedrun.engine.models import HOST, PARTICIPANT, Caller, RunConfig
+from speedrun.engine.models import HOST, PARTICIPANT, Caller
 from speedrun.engine.service import SpeedRunService
 from speedrun.engine.store import RunEngine
 from speedrun.events import EXTRA_TIME_GRANTED
@@ -20,6 +20,7 @@ from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.read_models import read_csv_rows, read_player_games, read_results_view
 from speedrun.reporting.reporter import Reporter
 from tests.support.durable_stores import MotoQueues, client, durable_stores
+from tests.support.engine_harness import run_config
 from tests.support.fakes import RecordingPusher
 from tests.support.fanout import InProcessFanOut
 from tests.support.played_run import ManualClock
@@ -42,18 +43,14 @@ def _play(
     pusher = RecordingPusher()
     fanout = InProcessFanOut(engine, pusher, clock)
     service = SpeedRunService(engine, pusher, JobQueues(stores.sqs), fanout)
-    config = RunConfig(
-        host="host-sub",
+    config = run_config(
         name="Every type, live",
         question_set_id="set-types",
         question_set_version=3,
-        question_duration_s=20,
         duration_s=3600,
         max_participants=100,
         chat=False,
-        shuffle=False,
-        categories=None,
-        scoring=scoring,  # type: ignore[arg-type]
+        scoring=scoring,
         speed_tiebreak=speed_tiebreak,
     )
     created = engine.create_run(config, [frozen(q) for q in QUESTIONS])

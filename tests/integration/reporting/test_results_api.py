@@ -13,14 +13,14 @@ import pytest
 
 import lambdas.results.handler as results_lambda
 from speedrun.adapters.tables import RunModel
-from speedrun.adapters.tokens import RunTokens, SecretsManagerKeys, ensure_token_secret
+from speedrun.adapters.tokens import RunTokens
 from speedrun.clock import now_ms
 from speedrun.reporting import csv_export, projections, views
 from speedrun.reporting.batch_writer import BatchWriter
 from speedrun.reporting.reporter import Reporter
 from speedrun.reporting.views import RunSettings
 from tests.support.completed_runs import CompletedRuns
-from tests.support.durable_stores import MotoQueues, client, durable_stores
+from tests.support.durable_stores import MotoQueues, client, durable_stores, moto_run_tokens
 from tests.support.fakes import FakeLambdaContext
 from tests.support.question_sets import http_event
 from tests.support.simulated_run import START_MS, simulate_run
@@ -33,8 +33,7 @@ SECRET_ID = "speedrun-results-test-keys"
 @pytest.fixture
 def stores(monkeypatch) -> Iterator[MotoQueues]:
     with durable_stores() as queues:
-        ensure_token_secret(SECRET_ID, client=client("secretsmanager"))
-        tokens = RunTokens(SecretsManagerKeys(SECRET_ID, client=client("secretsmanager")))
+        tokens = moto_run_tokens(SECRET_ID)
         monkeypatch.setattr(results_lambda, "run_tokens", lambda: tokens)
         yield queues
 

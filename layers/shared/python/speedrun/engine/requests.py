@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     ConfigDict,
@@ -69,6 +69,10 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
+ParticipantId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+"""A participant a host action names (`kick`, `extra_time`)."""
+
+
 class _Fields(UnicodeModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -108,14 +112,14 @@ class AnswerFields(_Fields):
 
 
 class ExtraTimeFields(_Fields):
-    participant_id: StrictStr = Field(min_length=1, max_length=64)
+    participant_id: ParticipantId
     multiplier: StrictInt | StrictFloat = Field(
         ge=1, le=MAX_EXTRA_TIME, allow_inf_nan=False, description="1 removes the participant's extra time."
     )
 
 
 class KickFields(_Fields):
-    participant_id: StrictStr = Field(min_length=1, max_length=64)
+    participant_id: ParticipantId
 
 
 class MessageFields(_Fields):
