@@ -328,6 +328,20 @@ class _AnswerKey:
     answer: float | None
     tolerance: float | None
 
+    def question(self, category: str, text: str, explanation: str | None, **images: Any) -> Question:
+        """The question this key answers, with the fields every type shares (`image`, `option_images`)."""
+        return Question(
+            type=self.type,
+            category=category,
+            text=text,
+            options=self.options,
+            correct=self.correct,
+            explanation=explanation,
+            answer=self.answer,
+            tolerance=self.tolerance,
+            **images,
+        )
+
 
 def _question_type(value: Any, checker: _Checker) -> QuestionType | _Refused:
     """`type`: one of QUESTION_TYPES, any letter case; absent or empty is a choice."""
@@ -551,18 +565,7 @@ def _json_question(item: Any, checker: _Checker) -> Question | None:
     option_images = checker.option_images(item.get("option_images"), _option_count(kind, options))
     if checker.problems or category is None or text is None or key is None:
         return None
-    return Question(
-        type=key.type,
-        category=category,
-        text=text,
-        options=key.options,
-        correct=key.correct,
-        explanation=explanation,
-        image=image,
-        option_images=option_images,
-        answer=key.answer,
-        tolerance=key.tolerance,
-    )
+    return key.question(category, text, explanation, image=image, option_images=option_images)
 
 
 _JSON_TRUE_FALSE = "true, false, [0] or [1]"
@@ -822,17 +825,7 @@ def _csv_question(row: list[str], layout: _CsvLayout, width: int, checker: _Chec
     image = checker.image(cell("image"), "image")
     if checker.problems or category is None or text is None or key is None:
         return None
-    return Question(
-        type=key.type,
-        category=category,
-        text=text,
-        options=key.options,
-        correct=key.correct,
-        explanation=explanation,
-        image=image,
-        answer=key.answer,
-        tolerance=key.tolerance,
-    )
+    return key.question(category, text, explanation, image=image)
 
 
 def _csv_correct(value: str, field_name: str, kind: QuestionType, checker: _Checker) -> list[int] | _Refused | None:
